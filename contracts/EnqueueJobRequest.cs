@@ -1,0 +1,45 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace JobQueue.Contracts;
+
+/// <summary>A job to enqueue. Only <see cref="Kind"/> is required.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record EnqueueJobRequest
+{
+    /// <summary>Job kind, which selects the handler or webhook route that runs it.</summary>
+    [JsonPropertyName("kind")]
+    public string Kind { get; init; } = "";
+
+    /// <summary>Queue name; <c>default</c> when omitted.</summary>
+    [JsonPropertyName("queue")]
+    public string? Queue { get; init; }
+
+    /// <summary>Arguments passed to the handler: any JSON value; <c>{}</c> when omitted.</summary>
+    [JsonPropertyName("args")]
+    public JsonElement? Args { get; init; }
+
+    /// <summary>Priority within the queue: lower values are claimed first; 0 when omitted.</summary>
+    [JsonPropertyName("priority")]
+    public int? Priority { get; init; }
+
+    /// <summary>Earliest start time, with a UTC offset. Excludes <see cref="DelaySeconds"/>.</summary>
+    [JsonPropertyName("run_at")]
+    public DateTimeOffset? RunAt { get; init; }
+
+    /// <summary>Seconds from now until the earliest start. Excludes <see cref="RunAt"/>.</summary>
+    [JsonPropertyName("delay_seconds")]
+    public double? DelaySeconds { get; init; }
+
+    /// <summary>Attempts allowed before the job is discarded; the server default when omitted.</summary>
+    [JsonPropertyName("max_attempts")]
+    public int? MaxAttempts { get; init; }
+
+    /// <summary>Seconds one attempt may run before it is cancelled and counted as failed.</summary>
+    [JsonPropertyName("timeout_seconds")]
+    public double? TimeoutSeconds { get; init; }
+
+    /// <summary>Free-form labels to filter jobs by.</summary>
+    [JsonPropertyName("tags")]
+    public IReadOnlyList<string>? Tags { get; init; }
+}

@@ -1,0 +1,99 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace JobQueue.Contracts;
+
+/// <summary>A job as stored, with its attempts so far.</summary>
+public sealed record Job
+{
+    [JsonPropertyName("id")]
+    public long Id { get; init; }
+
+    [JsonPropertyName("kind")]
+    public string Kind { get; init; } = "";
+
+    [JsonPropertyName("queue")]
+    public string Queue { get; init; } = "";
+
+    [JsonPropertyName("state")]
+    public JobState State { get; init; }
+
+    [JsonPropertyName("args")]
+    public JsonElement Args { get; init; }
+
+    [JsonPropertyName("priority")]
+    public int Priority { get; init; }
+
+    /// <summary>Attempts started so far, counting the running one.</summary>
+    [JsonPropertyName("attempt")]
+    public int Attempt { get; init; }
+
+    [JsonPropertyName("max_attempts")]
+    public int MaxAttempts { get; init; }
+
+    /// <summary>Per-attempt timeout in seconds; null when attempts run without a job-level limit.</summary>
+    [JsonPropertyName("timeout_seconds")]
+    public double? TimeoutSeconds { get; init; }
+
+    [JsonPropertyName("tags")]
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>When the job becomes (or became) due.</summary>
+    [JsonPropertyName("scheduled_at")]
+    public DateTimeOffset ScheduledAt { get; init; }
+
+    [JsonPropertyName("created_at")]
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Start of the latest attempt.</summary>
+    [JsonPropertyName("attempted_at")]
+    public DateTimeOffset? AttemptedAt { get; init; }
+
+    /// <summary>When the job reached a final state.</summary>
+    [JsonPropertyName("finished_at")]
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>When a cancel was requested while the job was running.</summary>
+    [JsonPropertyName("cancel_requested_at")]
+    public DateTimeOffset? CancelRequestedAt { get; init; }
+
+    /// <summary>Worker process that holds the job's lease while it runs.</summary>
+    [JsonPropertyName("worker_id")]
+    public string? WorkerId { get; init; }
+
+    /// <summary>End of the running attempt's lease; the worker renews it while the attempt runs.</summary>
+    [JsonPropertyName("lease_expires_at")]
+    public DateTimeOffset? LeaseExpiresAt { get; init; }
+
+    /// <summary>One entry per failed attempt, oldest first.</summary>
+    [JsonPropertyName("errors")]
+    public IReadOnlyList<JobError> Errors { get; init; } = [];
+
+    /// <summary>What the handler or webhook returned on success; null before then.</summary>
+    [JsonPropertyName("result")]
+    public JsonElement? Result { get; init; }
+}
+
+/// <summary>Why one attempt failed.</summary>
+public sealed record JobError
+{
+    [JsonPropertyName("attempt")]
+    public int Attempt { get; init; }
+
+    [JsonPropertyName("at")]
+    public DateTimeOffset At { get; init; }
+
+    /// <summary>
+    /// Failure class: <c>exception</c>, <c>timeout</c>, <c>http_status</c>, <c>http_error</c>,
+    /// <c>no_handler</c> or <c>lease_expired</c>.
+    /// </summary>
+    [JsonPropertyName("reason")]
+    public string Reason { get; init; } = "";
+
+    [JsonPropertyName("message")]
+    public string Message { get; init; } = "";
+
+    /// <summary>Webhook response status, for <c>http_status</c> failures.</summary>
+    [JsonPropertyName("status_code")]
+    public int? StatusCode { get; init; }
+}

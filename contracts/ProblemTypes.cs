@@ -1,0 +1,35 @@
+namespace JobQueue.Contracts;
+
+/// <summary>
+/// Values of the <c>type</c> member of the API's <c>application/problem+json</c> responses.
+/// Each value is stable across releases, so callers may branch on it.
+/// </summary>
+public static class ProblemTypes
+{
+    /// <summary>400: the body or a parameter is invalid; <c>errors</c> names each bad field.</summary>
+    public const string ValidationFailed = "urn:jobqueue:problem:validation-failed";
+
+    /// <summary>400: the body is not well-formed JSON or a value has the wrong JSON type.</summary>
+    public const string MalformedRequest = "urn:jobqueue:problem:malformed-request";
+
+    /// <summary>404: no job, queue or route matches.</summary>
+    public const string NotFound = "urn:jobqueue:problem:not-found";
+
+    /// <summary>409: the job's state does not allow the action, for example retrying a running job.</summary>
+    public const string InvalidState = "urn:jobqueue:problem:invalid-state";
+
+    /// <summary>413: the request body is larger than the configured limit.</summary>
+    public const string PayloadTooLarge = "urn:jobqueue:problem:payload-too-large";
+
+    /// <summary>415: the request body is not <c>application/json</c>.</summary>
+    public const string UnsupportedMediaType = "urn:jobqueue:problem:unsupported-media-type";
+
+    /// <summary>405: the route exists but not for this HTTP method.</summary>
+    public const string MethodNotAllowed = "urn:jobqueue:problem:method-not-allowed";
+
+    /// <summary>503: the database cannot be reached; the request changed nothing and may be retried.</summary>
+    public const string Unavailable = "urn:jobqueue:problem:unavailable";
+
+    /// <summary>500: a defect in the service; the response carries a trace id for the logs.</summary>
+    public const string Internal = "urn:jobqueue:problem:internal";
+}

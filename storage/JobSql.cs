@@ -1,0 +1,239 @@
+namespace JobQueue.Storage;
+
+/// <summary>
+/// Every statement on <c>jobqueue.jobs</c>, one named member each. No other file holds SQL for
+/// this table. Writes to a running job name the attempt they belong to: the attempt number is
+/// the fencing token, so a worker that lost its lease cannot overwrite a newer state.
+/// </summary>
+internal static class JobSql
+{
+    /// <summary>Channel that carries a queue name when jobs in it become available.</summary>
+    public const string AvailableChannel = "jobqueue_available";
+
+    /// <summary>Channel that carries a job id when a cancel is requested for a running job.</summary>
+    public const string CancelChannel = "jobqueue_cancel";
+
+    /// <summary>The columns <see cref="JobReader"/> reads, in its order, of a table aliased <c>job</c>.</summary>
+    public const string Columns = """
+        job.id, job.queue, job.kind, job.args, job.priority, job.state, job.attempt, job.max_attempts,
+        job.timeout_ms, job.tags, job.scheduled_at, job.created_at, job.attempted_at, job.finished_at,
+        job.cancel_requested_at, job.worker_id, job.lease_expires_at, job.errors, job.result
+        """;
+
+    /// <summary>
+    /// Inserts one row per array element, in array order, and notifies each queue that received
+    /// a due job once. Parameters: queues, kinds, args (jsonb), priorities, max attempts, timeouts
+    /// in ms (nullable), tags (jsonb arrays), run times (nullable), delays in ms (nullable).
+    /// </summary>
+    public const string JobInsertMany = $"""
+        WITH input AS (
+            SELECT *
+            FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::smallint[], $5::integer[],
+                        $6::integer[], $7::jsonb[], $8::timestamptz[], $9::bigint[])
+                 WITH ORDINALITY AS i(queue, kind, args, priority, max_attempts,
+                                      timeout_ms, tags, run_at, delay_ms, position)
+        ),
+        timed AS (
+            SELECT *, coalesce(run_at, now() + coalesce(delay_ms, 0) * interval '1 millisecond') AS due_at
+            FROM input
+        ),
+        inserted AS (
+            INSERT INTO jobqueue.jobs AS job (queue, kind, args, priority, state, max_attempts, timeout_ms, tags, scheduled_at)
+            SELECT queue, kind, args, priority,
+                   CASE WHEN due_at <= now() THEN 'available' ELSE 'scheduled' END,
+                   max_attempts, timeout_ms,
+                   ARRAY(SELECT jsonb_array_elements_text(tags)),
+                   due_at
+            FROM timed
+            ORDER BY position
+            RETURNING {Columns}
+        ),
+        -- NOTIFY is queued inside this transaction and sent on commit, so a worker never wakes
+        -- for a row it cannot see yet. One notification per queue: PostgreSQL serialises commits
+        -- that notify, so fewer notifications keep bulk enqueues fast.
+        woken AS (
+            SELECT pg_notify('{AvailableChannel}', queue)
+            FROM (SELECT DISTINCT queue FROM inserted WHERE state = 'available') AS due_queues
+        )
+        -- A SELECT in a WITH clause runs only when referenced, hence the join on its count.
+        SELECT inserted.*
+        FROM inserted CROSS JOIN (SELECT count(*) FROM woken) AS notified
+        ORDER BY id
+        """;
+
+    public const string JobGet = $"SELECT {Columns} FROM jobqueue.jobs AS job WHERE job.id = $1";
+
+    /// <summary>
+    /// Cancels a job that has not started and flags a running one, whose worker then stops it.
+    /// Final jobs are left as they are. Returns the row only when it changed.
+    /// </summary>
+    public const string JobCancel = $"""
+        WITH changed AS (
+            UPDATE jobqueue.jobs AS job
+            SET state = CASE WHEN state = 'running' THEN state ELSE 'cancelled' END,
+                finished_at = CASE WHEN state = 'running' THEN finished_at ELSE now() END,
+                cancel_requested_at = CASE WHEN state = 'running' THEN coalesce(cancel_requested_at, now())
+                                           ELSE cancel_requested_at END
+            WHERE id = $1 AND state IN ('scheduled', 'available', 'retryable', 'running')
+            RETURNING {Columns}
+        ),
+        told AS (
+            SELECT pg_notify('{CancelChannel}', id::text) FROM changed WHERE state = 'running'
+        )
+        SELECT changed.* FROM changed CROSS JOIN (SELECT count(*) FROM told) AS notified
+        """;
+
+    /// <summary>
+    /// Makes a job that is not running due now, keeping its errors. A job with no attempts left
+    /// gets exactly one more, and the attempt counter keeps growing, so fencing stays valid.
+    /// </summary>
+    public const string JobRetry = $"""
+        WITH changed AS (
+            UPDATE jobqueue.jobs AS job
+            SET state = 'available',
+                scheduled_at = now(),
+                finished_at = NULL,
+                cancel_requested_at = NULL,
+                result = NULL,
+                max_attempts = greatest(max_attempts, attempt + 1)
+            WHERE id = $1 AND state <> 'running'
+            RETURNING {Columns}
+        ),
+        woken AS (
+            SELECT pg_notify('{AvailableChannel}', queue) FROM changed
+        )
+        SELECT changed.* FROM changed CROSS JOIN (SELECT count(*) FROM woken) AS notified
+        """;
+
+    public const string JobCountByQueueAndState = """
+        SELECT queue, state, count(*) FROM jobqueue.jobs GROUP BY queue, state ORDER BY queue
+        """;
+
+    /// <summary>
+    /// Claims up to $2 available jobs of the pool's queues for worker $3 and gives each a lease
+    /// of $4 ms. $1 lists queue names; $5 says whether the list includes (true) or excludes
+    /// (false) them, and a null list with $5 false means every queue. SKIP LOCKED lets several
+    /// workers claim at once without waiting on each other's rows.
+    /// </summary>
+    public const string JobClaimAvailable = $"""
+        WITH due AS (
+            SELECT id
+            FROM jobqueue.jobs
+            WHERE state = 'available'
+              AND ($1::text[] IS NULL OR ($5 AND queue = ANY($1)) OR (NOT $5 AND queue <> ALL($1)))
+            ORDER BY priority, scheduled_at, id
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE jobqueue.jobs AS job
+        SET state = 'running',
+            attempt = job.attempt + 1,
+            attempted_at = now(),
+            worker_id = $3,
+            lease_expires_at = now() + $4 * interval '1 millisecond'
+        FROM due
+        WHERE job.id = due.id
+        RETURNING {Columns}
+        """;
+
+    /// <summary>Completes attempt $2 of job $1 with result $3 if that attempt still runs.</summary>
+    public const string JobCompleteIfRunning = """
+        UPDATE jobqueue.jobs
+        SET state = 'completed', finished_at = now(), result = $3, worker_id = NULL, lease_expires_at = NULL
+        WHERE id = $1 AND attempt = $2 AND state = 'running'
+        """;
+
+    /// <summary>
+    /// Records failure $3 (a jsonb object) of attempt $2 of job $1 if that attempt still runs.
+    /// The job is retried after $4 ms when $5 allows it and attempts remain, cancelled when a
+    /// cancel was requested, and discarded otherwise. Returns the new state.
+    /// </summary>
+    public const string JobFailIfRunning = """
+        UPDATE jobqueue.jobs
+        SET state = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
+                         WHEN $5 AND attempt < max_attempts THEN 'retryable'
+                         ELSE 'discarded' END,
+            scheduled_at = CASE WHEN cancel_requested_at IS NULL AND $5 AND attempt < max_attempts
+                                THEN now() + $4 * interval '1 millisecond' ELSE scheduled_at END,
+            finished_at = CASE WHEN cancel_requested_at IS NULL AND $5 AND attempt < max_attempts
+                               THEN NULL ELSE now() END,
+            errors = errors || jsonb_build_array($3::jsonb || jsonb_build_object('attempt', $2, 'at', now())),
+            worker_id = NULL,
+            lease_expires_at = NULL
+        WHERE id = $1 AND attempt = $2 AND state = 'running'
+        RETURNING state
+        """;
+
+    /// <summary>Cancels attempt $2 of job $1, whose worker stopped it on request, if it still runs.</summary>
+    public const string JobCancelIfRunning = """
+        UPDATE jobqueue.jobs
+        SET state = 'cancelled', finished_at = now(), worker_id = NULL, lease_expires_at = NULL,
+            errors = errors || jsonb_build_array(jsonb_build_object(
+                'attempt', $2, 'at', now(), 'reason', 'cancelled', 'message', 'Cancelled over the API while running.'))
+        WHERE id = $1 AND attempt = $2 AND state = 'running'
+        """;
+
+    /// <summary>Extends the leases of worker $1's running attempts (ids $2, attempts $3) by $4 ms.</summary>
+    public const string JobRenewLeases = """
+        UPDATE jobqueue.jobs AS job
+        SET lease_expires_at = now() + $4 * interval '1 millisecond'
+        FROM unnest($2::bigint[], $3::integer[]) AS held(id, attempt)
+        WHERE job.id = held.id AND job.attempt = held.attempt AND job.state = 'running' AND job.worker_id = $1
+        RETURNING job.id
+        """;
+
+    /// <summary>
+    /// Moves up to $1 scheduled or retryable jobs whose time has come to available, and wakes
+    /// each queue that received one. Returns the number moved.
+    /// </summary>
+    public const string JobPromoteDue = $"""
+        WITH due AS (
+            SELECT id FROM jobqueue.jobs
+            WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= now()
+            ORDER BY scheduled_at
+            LIMIT $1
+            FOR UPDATE SKIP LOCKED
+        ),
+        promoted AS (
+            UPDATE jobqueue.jobs AS job SET state = 'available'
+            FROM due WHERE job.id = due.id
+            RETURNING job.queue
+        ),
+        woken AS (
+            SELECT pg_notify('{AvailableChannel}', queue) FROM (SELECT DISTINCT queue FROM promoted) AS due_queues
+        )
+        SELECT (SELECT count(*) FROM promoted) + 0 * (SELECT count(*) FROM woken)
+        """;
+
+    /// <summary>
+    /// Ends up to $1 running attempts whose lease expired: the worker holding them crashed, hung or
+    /// lost its database connection. Each goes back to retryable while attempts remain, else it is
+    /// discarded; one with a pending cancel is cancelled. A job that finished meanwhile is no
+    /// longer 'running', so it is never touched. Returns id, queue, attempt and new state.
+    /// </summary>
+    public const string JobRescueExpiredLeases = """
+        WITH expired AS (
+            SELECT id FROM jobqueue.jobs
+            WHERE state = 'running' AND lease_expires_at < now()
+            ORDER BY lease_expires_at
+            LIMIT $1
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE jobqueue.jobs AS job
+        SET state = CASE WHEN job.cancel_requested_at IS NOT NULL THEN 'cancelled'
+                         WHEN job.attempt < job.max_attempts THEN 'retryable'
+                         ELSE 'discarded' END,
+            scheduled_at = now(),
+            finished_at = CASE WHEN job.cancel_requested_at IS NULL AND job.attempt < job.max_attempts
+                               THEN NULL ELSE now() END,
+            errors = job.errors || jsonb_build_array(jsonb_build_object(
+                'attempt', job.attempt, 'at', now(), 'reason', 'lease_expired',
+                'message', format('The lease of worker %s expired at %s before the attempt finished.',
+                                  job.worker_id, job.lease_expires_at))),
+            worker_id = NULL,
+            lease_expires_at = NULL
+        FROM expired
+        WHERE job.id = expired.id
+        RETURNING job.id, job.queue, job.attempt, job.state
+        """;
+}

@@ -1,0 +1,142 @@
+using JobQueue.Contracts;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace JobQueue.Storage;
+
+/// <summary>The statements a worker host runs: claim, outcomes, leases, promotion and rescue.</summary>
+public sealed partial class JobStore
+{
+    /// <summary>Claims up to <paramref name="limit"/> available jobs for one pool, leased to the worker.</summary>
+    public async Task<IReadOnlyList<Job>> ClaimAsync(
+        QueueFilter queues, int limit, string workerId, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(JobSql.JobClaimAvailable);
+        command.Parameters.Add(new NpgsqlParameter
+        {
+            Value = queues.Queues is null ? DBNull.Value : queues.Queues.ToArray(),
+            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
+        });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = workerId });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)lease.TotalMilliseconds });
+        command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = !queues.Exclude });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var jobs = await JobReader.ReadAllAsync(reader, cancellationToken);
+
+        // UPDATE … RETURNING does not keep the order of the locking subquery.
+        jobs.Sort((a, b) => a.Priority != b.Priority
+            ? a.Priority.CompareTo(b.Priority)
+            : a.ScheduledAt != b.ScheduledAt ? a.ScheduledAt.CompareTo(b.ScheduledAt) : a.Id.CompareTo(b.Id));
+        return jobs;
+    }
+
+    /// <summary>Completes the attempt if it still holds the job; false means the write was fenced off.</summary>
+    public async Task<bool> CompleteAsync(long id, int attempt, string? resultJson, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(JobSql.JobCompleteIfRunning);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = attempt });
+        command.Parameters.Add(new NpgsqlParameter
+        {
+            Value = resultJson is null ? DBNull.Value : resultJson,
+            NpgsqlDbType = NpgsqlDbType.Jsonb,
+        });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// Records a failed attempt. The job becomes retryable after <paramref name="retryDelay"/> when
+    /// <paramref name="retry"/> is set and attempts remain, otherwise discarded (or cancelled when a
+    /// cancel is pending). Returns the new state, or null when the write was fenced off.
+    /// </summary>
+    public async Task<JobState?> FailAsync(
+        long id, int attempt, JobFailure failure, TimeSpan retryDelay, bool retry, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(JobSql.JobFailIfRunning);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = attempt });
+        command.Parameters.Add(new NpgsqlParameter { Value = failure.ToJson(), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)retryDelay.TotalMilliseconds });
+        command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = retry });
+        var state = await command.ExecuteScalarAsync(cancellationToken);
+        return state is string name ? JobStates.Parse(name) : null;
+    }
+
+    /// <summary>Ends an attempt that stopped on a cancel request; false means the write was fenced off.</summary>
+    public async Task<bool> CancelRunningAsync(long id, int attempt, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(JobSql.JobCancelIfRunning);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = attempt });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Extends the leases the worker still holds and returns the ids it still holds.</summary>
+    public async Task<IReadOnlySet<long>> RenewLeasesAsync(
+        string workerId, IReadOnlyList<(long Id, int Attempt)> held, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(JobSql.JobRenewLeases);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = workerId });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = held.Select(h => h.Id).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = held.Select(h => h.Attempt).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)lease.TotalMilliseconds });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var renewed = new HashSet<long>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            renewed.Add(reader.GetInt64(0));
+        }
+
+        return renewed;
+    }
+
+    /// <summary>Moves up to <paramref name="limit"/> due scheduled or retryable jobs to available.</summary>
+    public async Task<int> PromoteDueAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(JobSql.JobPromoteDue);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        var promoted = await command.ExecuteScalarAsync(cancellationToken);
+        return Convert.ToInt32(promoted, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Ends up to <paramref name="limit"/> running attempts whose lease expired.</summary>
+    public async Task<IReadOnlyList<RescuedJob>> RescueExpiredAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(JobSql.JobRescueExpiredLeases);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rescued = new List<RescuedJob>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rescued.Add(new RescuedJob(reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3)));
+        }
+
+        return rescued;
+    }
+}
+
+/// <summary>Why an attempt failed, as stored in the job's <c>errors</c>.</summary>
+/// <param name="Reason">One of the <see cref="JobError.Reason"/> values.</param>
+/// <param name="Message">Human-readable cause; truncated to <see cref="MaxMessageLength"/> characters.</param>
+/// <param name="StatusCode">HTTP status of a webhook response, when there was one.</param>
+public sealed record JobFailure(string Reason, string Message, int? StatusCode = null)
+{
+    /// <summary>Longest error message kept per attempt, in characters.</summary>
+    public const int MaxMessageLength = 4000;
+
+    internal string ToJson()
+    {
+        var message = Message.Length > MaxMessageLength ? Message[..MaxMessageLength] + "…" : Message;
+
+        // jsonb rejects U+0000, and an exception message may contain anything.
+        message = message.Replace('\0', '\uFFFD');
+        var entry = new Dictionary<string, object?> { ["reason"] = Reason, ["message"] = message };
+        if (StatusCode is not null)
+        {
+            entry["status_code"] = StatusCode;
+        }
+
+        return System.Text.Json.JsonSerializer.Serialize(entry);
+    }
+}

@@ -1,0 +1,172 @@
+using JobQueue.Contracts;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace JobQueue.Storage;
+
+/// <summary>
+/// Reads and writes jobs for the API: enqueue, look-up, lists, cancel and retry. The statements
+/// the worker runs are in <c>JobStore.Worker.cs</c>.
+/// </summary>
+public sealed partial class JobStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>
+    /// Inserts the jobs in one statement and one transaction, so either all are stored or none,
+    /// and wakes the workers of each queue that received a due job. Returns them in input order.
+    /// </summary>
+    public async Task<IReadOnlyList<Job>> InsertManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
+    {
+        var count = jobs.Count;
+        var queues = new string[count];
+        var kinds = new string[count];
+        var args = new string[count];
+        var priorities = new short[count];
+        var maxAttempts = new int[count];
+        var timeouts = new int?[count];
+        var tags = new string[count];
+        var runAts = new DateTimeOffset?[count];
+        var delays = new long?[count];
+        for (var i = 0; i < count; i++)
+        {
+            var job = jobs[i];
+            queues[i] = job.Queue;
+            kinds[i] = job.Kind;
+            args[i] = job.ArgsJson;
+            priorities[i] = job.Priority;
+            maxAttempts[i] = job.MaxAttempts;
+            timeouts[i] = job.TimeoutMs;
+            tags[i] = System.Text.Json.JsonSerializer.Serialize(job.Tags);
+            runAts[i] = job.RunAt?.ToUniversalTime();
+            delays[i] = job.DelayMs;
+        }
+
+        await using var command = dataSource.CreateCommand(JobSql.JobInsertMany);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = queues });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = kinds });
+        command.Parameters.Add(new NpgsqlParameter { Value = args, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = priorities });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = maxAttempts });
+        command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = timeouts });
+        command.Parameters.Add(new NpgsqlParameter { Value = tags, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]> { TypedValue = runAts });
+        command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = delays });
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await JobReader.ReadAllAsync(reader, cancellationToken);
+    }
+
+    public async Task<Job?> GetAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(JobSql.JobGet);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? JobReader.Read(reader) : null;
+    }
+
+    /// <summary>
+    /// Returns up to <paramref name="limit"/> jobs matching <paramref name="filter"/>, newest first,
+    /// with ids below <paramref name="beforeId"/> when given (the keyset cursor).
+    /// </summary>
+    public async Task<IReadOnlyList<Job>> ListAsync(
+        JobFilter filter, long? beforeId, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand();
+        var conditions = new List<string>();
+        void Where(string condition, NpgsqlParameter parameter)
+        {
+            command.Parameters.Add(parameter);
+            conditions.Add(condition.Replace("$?", "$" + command.Parameters.Count, StringComparison.Ordinal));
+        }
+
+        // Only fixed fragments enter the text; every value travels as a parameter. Conditions are
+        // added only when set, so the planner sees the exact filter and picks its index.
+        if (filter.Queue is not null)
+        {
+            Where("job.queue = $?", new NpgsqlParameter<string> { TypedValue = filter.Queue });
+        }
+
+        if (filter.State is not null)
+        {
+            Where("job.state = $?", new NpgsqlParameter<string> { TypedValue = filter.State });
+        }
+
+        if (filter.Kind is not null)
+        {
+            Where("job.kind = $?", new NpgsqlParameter<string> { TypedValue = filter.Kind });
+        }
+
+        if (filter.Tag is not null)
+        {
+            Where("job.tags @> ARRAY[$?::text]", new NpgsqlParameter<string> { TypedValue = filter.Tag });
+        }
+
+        if (beforeId is not null)
+        {
+            Where("job.id < $?", new NpgsqlParameter<long> { TypedValue = beforeId.Value });
+        }
+
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        var where = conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
+        command.CommandText =
+            $"SELECT {JobSql.Columns} FROM jobqueue.jobs AS job {where} ORDER BY job.id DESC LIMIT ${command.Parameters.Count}";
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await JobReader.ReadAllAsync(reader, cancellationToken);
+    }
+
+    /// <summary>
+    /// Cancels the job if it has not started, or asks its worker to stop it if it runs.
+    /// Returns the changed job, or null when the job is missing or already final.
+    /// </summary>
+    public Task<Job?> CancelAsync(long id, CancellationToken cancellationToken) =>
+        ChangeOneAsync(JobSql.JobCancel, id, cancellationToken);
+
+    /// <summary>
+    /// Makes a job that is not running due now. Returns the changed job, or null when the job is
+    /// missing or running.
+    /// </summary>
+    public Task<Job?> RetryAsync(long id, CancellationToken cancellationToken) =>
+        ChangeOneAsync(JobSql.JobRetry, id, cancellationToken);
+
+    /// <summary>Returns job counts by state for every queue that has jobs, ordered by queue name.</summary>
+    public async Task<IReadOnlyList<QueueSummary>> CountByQueueAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(JobSql.JobCountByQueueAndState);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var counts = new Dictionary<string, Dictionary<JobState, long>>(StringComparer.Ordinal);
+        var order = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var queue = reader.GetString(0);
+            if (!counts.TryGetValue(queue, out var byState))
+            {
+                byState = [];
+                counts[queue] = byState;
+                order.Add(queue);
+            }
+
+            byState[JobStates.Parse(reader.GetString(1))] = reader.GetInt64(2);
+        }
+
+        return order.Select(queue => new QueueSummary { Name = queue, Counts = ToCounts(counts[queue]) }).ToList();
+    }
+
+    private static JobStateCounts ToCounts(Dictionary<JobState, long> byState) => new()
+    {
+        Scheduled = byState.GetValueOrDefault(JobState.Scheduled),
+        Available = byState.GetValueOrDefault(JobState.Available),
+        Running = byState.GetValueOrDefault(JobState.Running),
+        Retryable = byState.GetValueOrDefault(JobState.Retryable),
+        Completed = byState.GetValueOrDefault(JobState.Completed),
+        Cancelled = byState.GetValueOrDefault(JobState.Cancelled),
+        Discarded = byState.GetValueOrDefault(JobState.Discarded),
+    };
+
+    private async Task<Job?> ChangeOneAsync(string sql, long id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? JobReader.Read(reader) : null;
+    }
+}

@@ -1,0 +1,172 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace JobQueue.Storage;
+
+/// <summary>
+/// Applies the numbered SQL migrations embedded in this assembly, each in its own transaction.
+/// A session advisory lock serialises hosts that start at the same time, so exactly one of them
+/// applies each migration and the others wait, then find nothing left to do.
+/// </summary>
+public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrator> logger)
+{
+    // Arbitrary constant shared by every host of this service; it only has to differ from
+    // advisory lock keys that other software in the same database uses.
+    private const long MigrationLockKey = 0x6A6F6271_75657565; // "jobqueue" in ASCII
+
+    private const string CreateHistoryTable = """
+        CREATE SCHEMA IF NOT EXISTS jobqueue;
+        CREATE TABLE IF NOT EXISTS jobqueue.schema_migrations (
+            version    integer     PRIMARY KEY,
+            name       text        NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        );
+        """;
+
+    /// <summary>Every migration this build knows, in version order.</summary>
+    public static IReadOnlyList<Migration> All { get; } = LoadEmbedded();
+
+    /// <summary>Highest migration version this build knows; readiness compares the database to it.</summary>
+    public static int LatestVersion => All[^1].Version;
+
+    /// <summary>Applies every migration not yet recorded and returns how many it applied.</summary>
+    public async Task<int> MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_lock($1)", connection))
+        {
+            lockCommand.Parameters.Add(new NpgsqlParameter<long> { TypedValue = MigrationLockKey });
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        try
+        {
+            await using (var create = new NpgsqlCommand(CreateHistoryTable, connection))
+            {
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            var applied = await ReadAppliedVersionsAsync(connection, cancellationToken);
+            var count = 0;
+            foreach (var migration in All.Where(m => !applied.Contains(m.Version)))
+            {
+                await ApplyAsync(connection, migration, cancellationToken);
+                LogApplied(migration.Version, migration.Name);
+                count++;
+            }
+
+            LogUpToDate(LatestVersion, count);
+            return count;
+        }
+        finally
+        {
+            // Closing the connection would release the lock too, but a pooled connection is
+            // not closed on the server, so the lock is released explicitly.
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
+            unlock.Parameters.Add(new NpgsqlParameter<long> { TypedValue = MigrationLockKey });
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>Returns the highest applied version, or 0 when the schema has never been migrated.</summary>
+    public async Task<int> ReadDatabaseVersionAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT CASE WHEN to_regclass('jobqueue.schema_migrations') IS NULL THEN 0
+                        ELSE (SELECT coalesce(max(version), 0) FROM jobqueue.schema_migrations) END
+            """);
+        var value = await command.ExecuteScalarAsync(cancellationToken);
+        return Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<HashSet<int>> ReadAppliedVersionsAsync(
+        NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT version FROM jobqueue.schema_migrations", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var versions = new HashSet<int>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            versions.Add(reader.GetInt32(0));
+        }
+
+        return versions;
+    }
+
+    private static async Task ApplyAsync(
+        NpgsqlConnection connection, Migration migration, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        // A migration that waits long for a lock would stall every query queued behind it on a
+        // live system, so it fails fast instead and the host reports the error.
+        await using (var timeout = new NpgsqlCommand("SET LOCAL lock_timeout = '10s'", connection, transaction))
+        {
+            await timeout.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var apply = new NpgsqlCommand(migration.Sql, connection, transaction))
+        {
+            await apply.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var record = new NpgsqlCommand(
+            "INSERT INTO jobqueue.schema_migrations (version, name) VALUES ($1, $2)", connection, transaction))
+        {
+            record.Parameters.Add(new NpgsqlParameter<int> { TypedValue = migration.Version });
+            record.Parameters.Add(new NpgsqlParameter<string> { TypedValue = migration.Name });
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static List<Migration> LoadEmbedded()
+    {
+        var assembly = typeof(Migrator).Assembly;
+        var migrations = new List<Migration>();
+        foreach (var resource in assembly.GetManifestResourceNames())
+        {
+            var match = MigrationName().Match(resource);
+            if (!match.Success)
+            {
+                continue;
+            }
+
+            using var stream = assembly.GetManifestResourceStream(resource)
+                ?? throw new InvalidOperationException($"Embedded migration {resource} could not be opened.");
+            using var reader = new StreamReader(stream);
+            migrations.Add(new Migration(
+                int.Parse(match.Groups["version"].Value, System.Globalization.CultureInfo.InvariantCulture),
+                match.Groups["name"].Value,
+                reader.ReadToEnd()));
+        }
+
+        migrations.Sort((a, b) => a.Version.CompareTo(b.Version));
+        for (var i = 0; i < migrations.Count; i++)
+        {
+            if (migrations[i].Version != i + 1)
+            {
+                throw new InvalidOperationException(
+                    $"Migration versions must run 1, 2, 3… without gaps; found {migrations[i].Version} at position {i + 1}.");
+            }
+        }
+
+        return migrations;
+    }
+
+    [GeneratedRegex(@"^Migrations/(?<version>\d{4})_(?<name>[a-z0-9_]+)\.sql$")]
+    private static partial Regex MigrationName();
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Applied migration {Version} ({Name})")]
+    private partial void LogApplied(int version, string name);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information,
+        Message = "Database schema is at version {Version}; {AppliedCount} migrations applied now")]
+    private partial void LogUpToDate(int version, int appliedCount);
+}
+
+/// <summary>One numbered schema change.</summary>
+public sealed record Migration(int Version, string Name, string Sql);

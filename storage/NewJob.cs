@@ -1,0 +1,30 @@
+namespace JobQueue.Storage;
+
+/// <summary>
+/// A validated job ready to insert. <see cref="RunAt"/> and <see cref="DelayMs"/> are mutually
+/// exclusive; with neither, the job is due at once by the database clock.
+/// </summary>
+public sealed record NewJob(
+    string Queue,
+    string Kind,
+    string ArgsJson,
+    short Priority,
+    int MaxAttempts,
+    int? TimeoutMs,
+    IReadOnlyList<string> Tags,
+    DateTimeOffset? RunAt,
+    long? DelayMs);
+
+/// <summary>Filters of a job list; null members do not filter.</summary>
+public sealed record JobFilter(string? Queue, string? State, string? Kind, string? Tag);
+
+/// <summary>The queue selection of one worker pool, in storage terms.</summary>
+/// <param name="Queues">Queue names, or null for every queue.</param>
+/// <param name="Exclude">True when <paramref name="Queues"/> lists the queues to skip.</param>
+public sealed record QueueFilter(IReadOnlyList<string>? Queues, bool Exclude)
+{
+    public static QueueFilter Any { get; } = new(null, false);
+}
+
+/// <summary>A running attempt whose lease the rescuer ended.</summary>
+public sealed record RescuedJob(long Id, string Queue, int Attempt, string State);
