@@ -84,8 +84,11 @@ public sealed record JobError
     public DateTimeOffset At { get; init; }
 
     /// <summary>
-    /// Failure class: <c>exception</c>, <c>timeout</c>, <c>http_status</c>, <c>http_error</c>,
-    /// <c>no_handler</c> or <c>lease_expired</c>.
+    /// Failure class: <c>exception</c> (the handler threw), <c>timeout</c> (the attempt ran past
+    /// its timeout), <c>http_status</c> (the webhook answered outside 2xx), <c>http_error</c> (the
+    /// webhook could not be reached), <c>no_handler</c> (no handler or route for the kind),
+    /// <c>lease_expired</c> (the worker stopped renewing its lease), <c>shutdown</c> (the worker
+    /// stopped before the attempt finished) or <c>cancelled</c> (cancelled while running).
     /// </summary>
     [JsonPropertyName("reason")]
     public string Reason { get; init; } = "";

@@ -173,13 +173,17 @@ internal static class JobSql
         WHERE id = $1 AND attempt = $2 AND state = 'running'
         """;
 
-    /// <summary>Extends the leases of worker $1's running attempts (ids $2, attempts $3) by $4 ms.</summary>
+    /// <summary>
+    /// Extends the leases of worker $1's running attempts (ids $2, attempts $3) by $4 ms and
+    /// returns each id still held with whether a cancel is pending, which covers a cancel
+    /// notification the worker missed.
+    /// </summary>
     public const string JobRenewLeases = """
         UPDATE jobqueue.jobs AS job
         SET lease_expires_at = now() + $4 * interval '1 millisecond'
         FROM unnest($2::bigint[], $3::integer[]) AS held(id, attempt)
         WHERE job.id = held.id AND job.attempt = held.attempt AND job.state = 'running' AND job.worker_id = $1
-        RETURNING job.id
+        RETURNING job.id, job.cancel_requested_at IS NOT NULL
         """;
 
     /// <summary>

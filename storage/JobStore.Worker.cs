@@ -72,8 +72,11 @@ public sealed partial class JobStore
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    /// <summary>Extends the leases the worker still holds and returns the ids it still holds.</summary>
-    public async Task<IReadOnlySet<long>> RenewLeasesAsync(
+    /// <summary>
+    /// Extends the leases the worker still holds. Returns each id still held, mapped to whether a
+    /// cancel was requested for it; an id missing from the result has lost its lease.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<long, bool>> RenewLeasesAsync(
         string workerId, IReadOnlyList<(long Id, int Attempt)> held, TimeSpan lease, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(JobSql.JobRenewLeases);
@@ -82,10 +85,10 @@ public sealed partial class JobStore
         command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = held.Select(h => h.Attempt).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)lease.TotalMilliseconds });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var renewed = new HashSet<long>();
+        var renewed = new Dictionary<long, bool>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            renewed.Add(reader.GetInt64(0));
+            renewed[reader.GetInt64(0)] = reader.GetBoolean(1);
         }
 
         return renewed;

@@ -186,7 +186,8 @@ public sealed class JobStoreTests(TestDatabase database) : IClassFixture<TestDat
         var renewed = await database.Jobs.RenewLeasesAsync(
             "w1", claimed.Select(j => (j.Id, j.Attempt)).ToList(), TimeSpan.FromMinutes(10), CancellationToken.None);
 
-        Assert.Equal([claimed[1].Id], renewed);
+        Assert.Equal([claimed[1].Id], renewed.Keys);
+        Assert.False(renewed[claimed[1].Id]);
         var stolen = await database.Jobs.RenewLeasesAsync(
             "w2", [(claimed[1].Id, claimed[1].Attempt)], TimeSpan.FromMinutes(10), CancellationToken.None);
         Assert.Empty(stolen);

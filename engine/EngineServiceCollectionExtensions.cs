@@ -1,0 +1,94 @@
+using System.Net;
+using JobQueue.Engine.Execution;
+using JobQueue.Engine.Handlers;
+using JobQueue.Engine.Options;
+using JobQueue.Engine.Webhooks;
+using JobQueue.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace JobQueue.Engine;
+
+public static class EngineServiceCollectionExtensions
+{
+    private static readonly TimeSpan WebhookConnectTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Registers the worker's services and the built-in job kinds (<c>noop</c>, <c>echo</c>,
+    /// <c>sleep</c>, <c>fail</c>). Storage must be registered too.
+    /// </summary>
+    public static IServiceCollection AddJobQueueWorker(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<WorkerOptions>()
+            .Bind(configuration.GetSection(WorkerOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WorkerOptions>>(new DescribedValidation<WorkerOptions>(o => o.Validate()));
+        services.AddOptions<WebhookOptions>()
+            .Bind(configuration.GetSection(WebhookOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebhookOptions>>(new DescribedValidation<WebhookOptions>(o => o.Validate()));
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<WorkerIdentity>();
+        services.TryAddSingleton<RunningAttempts>();
+        services.TryAddSingleton<RetryPolicy>();
+        services.TryAddSingleton<ResultSerializer>();
+        services.TryAddSingleton<JobRunner>();
+        services.TryAddSingleton<LeaseKeeper>();
+        services.TryAddSingleton<HandlerDispatcher>();
+        services.TryAddSingleton<WebhookDispatcher>();
+
+        // Order matters: a kind with both a handler and a webhook route runs in the handler.
+        services.AddSingleton<IJobDispatcher>(sp => sp.GetRequiredService<HandlerDispatcher>());
+        services.AddSingleton<IJobDispatcher>(sp => sp.GetRequiredService<WebhookDispatcher>());
+
+        services.AddHttpClient(WebhookDispatcher.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                ConnectTimeout = WebhookConnectTimeout,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                AutomaticDecompression = DecompressionMethods.None,
+            });
+
+        services.TryAddSingleton<NotificationListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<NotificationListener>());
+        services.TryAddSingleton<WorkerService>();
+        services.AddHostedService(sp => sp.GetRequiredService<WorkerService>());
+
+        // The host must wait for the drain: the shutdown timeout, a grace period for the stop
+        // to take effect, and time to store the outcomes.
+        services.Configure<HostOptions>(host =>
+        {
+            var wanted = configuration.GetSection(WorkerOptions.SectionName).Get<WorkerOptions>()?.ShutdownTimeout
+                ?? WorkerOptions.DefaultShutdownTimeout;
+            host.ShutdownTimeout = wanted + TimeSpan.FromSeconds(15);
+        });
+
+        services.AddJobHandler<NoopHandler>(NoopHandler.Kind);
+        services.AddJobHandler<EchoHandler>(EchoHandler.Kind);
+        services.AddJobHandler<SleepHandler>(SleepHandler.Kind);
+        services.AddJobHandler<FailHandler>(FailHandler.Kind);
+        return services;
+    }
+
+    /// <summary>Registers <typeparamref name="THandler"/> to run jobs of <paramref name="kind"/>.</summary>
+    public static IServiceCollection AddJobHandler<THandler>(this IServiceCollection services, string kind)
+        where THandler : class, IJobHandler
+    {
+        services.AddSingleton(new HandlerRegistration(kind, typeof(THandler)));
+        services.TryAddScoped<THandler>();
+        return services;
+    }
+
+    private sealed class DescribedValidation<T>(Func<T, string?> validate) : IValidateOptions<T>
+        where T : class
+    {
+        public ValidateOptionsResult Validate(string? name, T options) =>
+            validate(options) is { } failure ? ValidateOptionsResult.Fail(failure) : ValidateOptionsResult.Success;
+    }
+}

@@ -1,0 +1,33 @@
+using JobQueue.Storage;
+
+namespace JobQueue.Engine.Execution;
+
+/// <summary>How one attempt ended, as a dispatcher reports it.</summary>
+public abstract record AttemptOutcome
+{
+    private AttemptOutcome()
+    {
+    }
+
+    /// <summary>The attempt succeeded; <paramref name="ResultJson"/> is stored as the job's result.</summary>
+    public sealed record Succeeded(string? ResultJson) : AttemptOutcome;
+
+    /// <summary>The attempt failed; <paramref name="Retry"/> false discards the job even with attempts left.</summary>
+    public sealed record Failed(JobFailure Failure, bool Retry = true) : AttemptOutcome;
+}
+
+/// <summary>Runs claimed attempts of the kinds it serves; in-process handlers and webhooks are the two kinds of dispatcher.</summary>
+public interface IJobDispatcher
+{
+    /// <summary>Whether this dispatcher runs jobs of <paramref name="kind"/>.</summary>
+    bool Serves(string kind);
+
+    /// <summary>Time limit of one attempt of <paramref name="kind"/> when the job sets none, or null for no limit.</summary>
+    TimeSpan? DefaultTimeoutFor(string kind);
+
+    /// <summary>
+    /// Runs one attempt. Throws <see cref="OperationCanceledException"/> when
+    /// <paramref name="cancellationToken"/> fires; the caller tells timeout, cancel and shutdown apart.
+    /// </summary>
+    Task<AttemptOutcome> DispatchAsync(Handlers.JobContext job, CancellationToken cancellationToken);
+}

@@ -1,0 +1,187 @@
+using JobQueue.Contracts;
+using JobQueue.Engine.Handlers;
+using JobQueue.Engine.Options;
+using JobQueue.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace JobQueue.Engine.Execution;
+
+/// <summary>
+/// Runs one claimed attempt from dispatch to the stored outcome: picks the dispatcher for the
+/// kind, enforces the attempt's timeout, tells a timeout, a cancel request, a lost lease and
+/// shutdown apart, and writes the outcome fenced by the attempt number.
+/// </summary>
+public sealed partial class JobRunner(
+    JobStore store,
+    IEnumerable<IJobDispatcher> dispatchers,
+    RetryPolicy retryPolicy,
+    RunningAttempts running,
+    WorkerIdentity identity,
+    IOptions<WorkerOptions> options,
+    TimeProvider timeProvider,
+    ILogger<JobRunner> logger)
+{
+    private static readonly TimeSpan FirstWriteRetryDelay = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxWriteRetryDelay = TimeSpan.FromSeconds(5);
+
+    private readonly IJobDispatcher[] _dispatchers = dispatchers.ToArray();
+
+    /// <summary>Runs the attempt and stores its outcome. Never throws, except when shutdown stops the write.</summary>
+    public async Task RunAsync(Job job, DateTimeOffset claimSentAt, CancellationToken stoppingToken)
+    {
+        using var attempt = new RunningAttempt(job.Id, job.Attempt, job.Queue, job.Kind, timeProvider.GetUtcNow())
+        {
+            LeaseValidUntil = claimSentAt + options.Value.LeaseDuration,
+        };
+        running.Add(attempt);
+        try
+        {
+            var outcome = await DispatchAsync(job, attempt);
+            if (outcome is not null)
+            {
+                await RecordAsync(job, outcome, stoppingToken);
+            }
+        }
+        finally
+        {
+            running.Remove(attempt);
+        }
+    }
+
+    /// <summary>Returns the outcome to store, or null when the attempt lost its lease and must not write.</summary>
+    private async Task<AttemptOutcome?> DispatchAsync(Job job, RunningAttempt attempt)
+    {
+        var dispatcher = Array.Find(_dispatchers, d => d.Serves(job.Kind));
+        if (dispatcher is null)
+        {
+            LogNoHandler(job.Id, job.Kind, identity.Id);
+
+            // Retried, because during a rolling deploy the worker that knows the kind may not be
+            // up yet; the attempts run out if none ever is.
+            return new AttemptOutcome.Failed(new JobFailure("no_handler",
+                $"No handler or webhook route is registered for kind '{job.Kind}' on worker {identity.Id}."));
+        }
+
+        var timeout = Shorter(
+            job.TimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+            dispatcher.DefaultTimeoutFor(job.Kind));
+        using var timer = timeout is { } limit
+            ? timeProvider.CreateTimer(_ => attempt.Stop(StopReason.TimedOut), null, limit, Timeout.InfiniteTimeSpan)
+            : null;
+
+        try
+        {
+            return await dispatcher.DispatchAsync(new JobContext(job), attempt.Stopping.Token);
+        }
+        catch (OperationCanceledException) when (attempt.Stopping.IsCancellationRequested)
+        {
+            return attempt.StopReason switch
+            {
+                StopReason.TimedOut => new AttemptOutcome.Failed(new JobFailure("timeout",
+                    $"The attempt timed out after {timeout!.Value.TotalSeconds:0.###} s.")),
+                StopReason.CancelRequested => new AttemptOutcome.Failed(new JobFailure("cancelled",
+                    "Cancelled over the API while running."), Retry: false),
+                StopReason.Shutdown => new AttemptOutcome.Failed(new JobFailure("shutdown",
+                    $"Worker {identity.Id} shut down before the attempt finished.")),
+                _ => null,
+            };
+        }
+    }
+
+    private async Task RecordAsync(Job job, AttemptOutcome outcome, CancellationToken stoppingToken)
+    {
+        // A write that fails because the database is briefly unreachable is retried while the
+        // lease could still be valid. After that the rescuer returns the job to the queue, so
+        // the attempt may run again: delivery is at least once.
+        var deadline = timeProvider.GetUtcNow() + options.Value.LeaseDuration;
+        var delay = FirstWriteRetryDelay;
+        while (true)
+        {
+            try
+            {
+                await WriteAsync(job, outcome, stoppingToken);
+                return;
+            }
+            catch (Exception exception) when (exception is NpgsqlException or TimeoutException && timeProvider.GetUtcNow() < deadline)
+            {
+                LogWriteRetry(exception, job.Id, job.Attempt, delay.TotalMilliseconds);
+                await Task.Delay(delay, timeProvider, stoppingToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxWriteRetryDelay.Ticks));
+            }
+            catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+            {
+                LogWriteFailed(exception, job.Id, job.Attempt);
+                return;
+            }
+        }
+    }
+
+    private async Task WriteAsync(Job job, AttemptOutcome outcome, CancellationToken cancellationToken)
+    {
+        switch (outcome)
+        {
+            case AttemptOutcome.Succeeded succeeded:
+                if (await store.CompleteAsync(job.Id, job.Attempt, succeeded.ResultJson, cancellationToken))
+                {
+                    LogCompleted(job.Id, job.Queue, job.Kind, job.Attempt);
+                }
+                else
+                {
+                    LogFenced(job.Id, job.Attempt);
+                }
+
+                break;
+
+            case AttemptOutcome.Failed failed:
+                var delay = retryPolicy.DelayAfter(job.Attempt);
+                var state = await store.FailAsync(job.Id, job.Attempt, failed.Failure, delay, failed.Retry, cancellationToken);
+                switch (state)
+                {
+                    case null:
+                        LogFenced(job.Id, job.Attempt);
+                        break;
+                    case JobState.Retryable:
+                        LogRetrying(job.Id, job.Queue, job.Kind, job.Attempt, failed.Failure.Reason, delay.TotalMilliseconds);
+                        break;
+                    default:
+                        LogEnded(job.Id, job.Queue, job.Kind, job.Attempt, failed.Failure.Reason, JobStates.ToName(state.Value));
+                        break;
+                }
+
+                break;
+        }
+    }
+
+    private static TimeSpan? Shorter(TimeSpan? a, TimeSpan? b) =>
+        a is null ? b : b is null ? a : a < b ? a : b;
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug,
+        Message = "Job {JobId} ({Queue}/{Kind}) completed on attempt {Attempt}")]
+    private partial void LogCompleted(long jobId, string queue, string kind, int attempt);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning,
+        Message = "Job {JobId} ({Queue}/{Kind}) attempt {Attempt} failed ({Reason}); retrying in {DelayMs:0} ms")]
+    private partial void LogRetrying(long jobId, string queue, string kind, int attempt, string reason, double delayMs);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning,
+        Message = "Job {JobId} ({Queue}/{Kind}) attempt {Attempt} failed ({Reason}); the job is now {State}")]
+    private partial void LogEnded(long jobId, string queue, string kind, int attempt, string reason, string state);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning,
+        Message = "Job {JobId} attempt {Attempt} no longer holds its lease; its outcome was not stored")]
+    private partial void LogFenced(long jobId, int attempt);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Error,
+        Message = "No handler or webhook route for kind {Kind} of job {JobId} on worker {WorkerId}")]
+    private partial void LogNoHandler(long jobId, string kind, string workerId);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning,
+        Message = "Storing the outcome of job {JobId} attempt {Attempt} failed; retrying in {DelayMs:0} ms")]
+    private partial void LogWriteRetry(Exception exception, long jobId, int attempt, double delayMs);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Error,
+        Message = "Storing the outcome of job {JobId} attempt {Attempt} failed; the rescuer will retry the job when its lease expires")]
+    private partial void LogWriteFailed(Exception exception, long jobId, int attempt);
+}

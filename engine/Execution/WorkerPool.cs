@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using JobQueue.Contracts;
+using JobQueue.Engine.Options;
+using JobQueue.Storage;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace JobQueue.Engine.Execution;
+
+/// <summary>
+/// One isolated pool: claims due jobs of its queues, never more than it has free slots, and runs
+/// each in its own task. It claims when woken (a notification for one of its queues, a freed
+/// slot while work is pending) or when the poll interval passes, and keeps claiming while full
+/// batches come back.
+/// </summary>
+internal sealed partial class WorkerPool : IDisposable
+{
+    private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(5);
+
+    private readonly PoolDefinition _definition;
+    private readonly JobStore _store;
+    private readonly JobRunner _runner;
+    private readonly string _workerId;
+    private readonly WorkerOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly WakeSignal _wake = new();
+    private readonly ConcurrentDictionary<long, Task> _tasks = new();
+    private int _busy;
+    private volatile bool _workPending = true;
+
+    public WorkerPool(PoolDefinition definition, JobStore store, JobRunner runner, string workerId,
+        WorkerOptions options, TimeProvider timeProvider, ILogger logger)
+    {
+        _definition = definition;
+        _store = store;
+        _runner = runner;
+        _workerId = workerId;
+        _options = options;
+        _timeProvider = timeProvider;
+        _logger = logger;
+    }
+
+    public PoolDefinition Definition => _definition;
+
+    /// <summary>Attempts this pool runs now.</summary>
+    public int Busy => Volatile.Read(ref _busy);
+
+    /// <summary>Marks work as pending and wakes the claim loop.</summary>
+    public void Wake()
+    {
+        _workPending = true;
+        _wake.Set();
+    }
+
+    /// <summary>
+    /// Claims and starts jobs until <paramref name="stopClaiming"/> fires. Attempts started here
+    /// keep running afterwards; <see cref="WaitForRunningAsync"/> waits for them.
+    /// <paramref name="stopRunning"/> is passed to outcome writes.
+    /// </summary>
+    public async Task RunAsync(CancellationToken stopClaiming, CancellationToken stopRunning)
+    {
+        LogPoolStarted(_definition.Name, _definition.Slots);
+        var errors = 0;
+        while (!stopClaiming.IsCancellationRequested)
+        {
+            var free = _definition.Slots - Busy;
+            if (free > 0 && _workPending)
+            {
+                _workPending = false;
+                IReadOnlyList<Job> jobs;
+                var claimSentAt = _timeProvider.GetUtcNow();
+                try
+                {
+                    jobs = await _store.ClaimAsync(_definition.Queues, free, _workerId, _options.LeaseDuration, stopClaiming);
+                    errors = 0;
+                }
+                catch (OperationCanceledException) when (stopClaiming.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+                {
+                    // A failed claim is not "no work": the pool tries again after a backoff.
+                    _workPending = true;
+                    errors++;
+                    var delay = TimeSpan.FromMilliseconds(Math.Min(MaxErrorDelay.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(errors, 10))));
+                    LogClaimFailed(exception, _definition.Name, delay.TotalMilliseconds);
+                    await DelayQuietlyAsync(delay, stopClaiming);
+                    continue;
+                }
+
+                if (jobs.Count == free)
+                {
+                    // A full batch suggests more due jobs; claim again as soon as a slot frees.
+                    _workPending = true;
+                }
+
+                foreach (var job in jobs)
+                {
+                    Start(job, claimSentAt, stopRunning);
+                }
+
+                if (jobs.Count > 0)
+                {
+                    LogClaimed(_definition.Name, jobs.Count, free);
+                }
+
+                continue;
+            }
+
+            try
+            {
+                if (!await _wake.WaitAsync(_options.PollInterval, stopClaiming))
+                {
+                    _workPending = true;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        LogPoolStopped(_definition.Name, Busy);
+    }
+
+    /// <summary>Waits until every attempt this pool started has stored its outcome, or the token fires.</summary>
+    public async Task WaitForRunningAsync(CancellationToken cancellationToken)
+    {
+        var tasks = _tasks.Values.ToArray();
+        if (tasks.Length > 0)
+        {
+            await Task.WhenAll(tasks).WaitAsync(cancellationToken);
+        }
+    }
+
+    private void Start(Job job, DateTimeOffset claimSentAt, CancellationToken stopRunning)
+    {
+        Interlocked.Increment(ref _busy);
+        _tasks[job.Id] = RunOneAsync(job, claimSentAt, stopRunning);
+    }
+
+    private async Task RunOneAsync(Job job, DateTimeOffset claimSentAt, CancellationToken stopRunning)
+    {
+        // Leave the claim loop before running the handler, so a handler that blocks its thread
+        // never holds up the claim of the next batch.
+        await Task.Yield();
+        try
+        {
+            await _runner.RunAsync(job, claimSentAt, stopRunning);
+        }
+        catch (OperationCanceledException) when (stopRunning.IsCancellationRequested)
+        {
+            // Shutdown passed its deadline while storing the outcome; the lease expires and the
+            // rescuer retries the job.
+        }
+        finally
+        {
+            _tasks.TryRemove(job.Id, out _);
+            Interlocked.Decrement(ref _busy);
+            _wake.Set();
+        }
+    }
+
+    private async Task DelayQuietlyAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, _timeProvider, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The loop condition sees the cancellation.
+        }
+    }
+
+    public void Dispose() => _wake.Dispose();
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Pool {Pool} started with {Slots} slots")]
+    private partial void LogPoolStarted(string pool, int slots);
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "Pool {Pool} stopped claiming with {Running} attempts running")]
+    private partial void LogPoolStopped(string pool, int running);
+
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Debug, Message = "Pool {Pool} claimed {Count} jobs for {Free} free slots")]
+    private partial void LogClaimed(string pool, int count, int free);
+
+    [LoggerMessage(EventId = 3104, Level = LogLevel.Warning, Message = "Pool {Pool} could not claim jobs; retrying in {DelayMs:0} ms")]
+    private partial void LogClaimFailed(Exception exception, string pool, double delayMs);
+}

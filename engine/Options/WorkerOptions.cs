@@ -1,0 +1,99 @@
+namespace JobQueue.Engine.Options;
+
+/// <summary>Settings of the worker's pools and background loops, bound from the <c>Worker</c> section.</summary>
+public sealed class WorkerOptions
+{
+    public const string SectionName = "Worker";
+
+    public const string DefaultQueues = "*:10";
+    public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan DefaultLeaseDuration = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultSchedulerInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan DefaultRescueInterval = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(25);
+    public static readonly TimeSpan DefaultRetryBaseDelay = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan DefaultRetryMaxDelay = TimeSpan.FromHours(1);
+    public const int DefaultMaxResultBytes = 64 * 1024;
+
+    /// <summary>
+    /// Pools in GoodJob's syntax, for example <c>mice:2;elephants:1</c> or <c>*:10</c>; see
+    /// <see cref="QueueSelection"/>. Default <c>*:10</c>: one pool of 10 slots for every queue.
+    /// </summary>
+    public string Queues { get; set; } = DefaultQueues;
+
+    /// <summary>
+    /// How often each pool looks for due jobs without a notification. A lost notification delays
+    /// a job by at most this. Default 1 second.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = DefaultPollInterval;
+
+    /// <summary>
+    /// How long a claimed job stays leased without renewal. The worker renews every third of it;
+    /// a crashed worker's jobs are retried once it has passed. Default 30 seconds.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = DefaultLeaseDuration;
+
+    /// <summary>How often due scheduled and retryable jobs are made available. Default 1 second.</summary>
+    public TimeSpan SchedulerInterval { get; set; } = DefaultSchedulerInterval;
+
+    /// <summary>How often running jobs with an expired lease are looked for. Default 5 seconds.</summary>
+    public TimeSpan RescueInterval { get; set; } = DefaultRescueInterval;
+
+    /// <summary>
+    /// On shutdown, how long running jobs may take to finish before they are cancelled and given
+    /// back to the queue. Keep it below the host's own stop timeout. Default 25 seconds.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = DefaultShutdownTimeout;
+
+    /// <summary>Delay before the first retry; each later retry doubles it, with ±20% jitter. Default 1 second.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = DefaultRetryBaseDelay;
+
+    /// <summary>Upper bound of the retry delay. Default 1 hour.</summary>
+    public TimeSpan RetryMaxDelay { get; set; } = DefaultRetryMaxDelay;
+
+    /// <summary>
+    /// Largest result stored with a job, in bytes of JSON. A larger result is replaced by an object
+    /// holding its size and a prefix. Default 65,536.
+    /// </summary>
+    public int MaxResultBytes { get; set; } = DefaultMaxResultBytes;
+
+    /// <summary>Returns the first invalid setting as a message, or null when all are valid.</summary>
+    public string? Validate()
+    {
+        try
+        {
+            QueueSelection.Parse(Queues);
+        }
+        catch (FormatException exception)
+        {
+            return $"Worker:Queues is invalid: {exception.Message}";
+        }
+
+        if (PollInterval < TimeSpan.FromMilliseconds(10))
+        {
+            return $"Worker:PollInterval must be at least 10 ms; it is {PollInterval}.";
+        }
+
+        if (LeaseDuration < TimeSpan.FromSeconds(1))
+        {
+            return $"Worker:LeaseDuration must be at least 1 second; it is {LeaseDuration}.";
+        }
+
+        if (SchedulerInterval <= TimeSpan.Zero || RescueInterval <= TimeSpan.Zero)
+        {
+            return "Worker:SchedulerInterval and Worker:RescueInterval must be positive.";
+        }
+
+        if (ShutdownTimeout < TimeSpan.Zero)
+        {
+            return $"Worker:ShutdownTimeout must not be negative; it is {ShutdownTimeout}.";
+        }
+
+        if (RetryBaseDelay < TimeSpan.Zero || RetryMaxDelay < RetryBaseDelay)
+        {
+            return "Worker:RetryBaseDelay must not be negative and Worker:RetryMaxDelay must not be below it.";
+        }
+
+        return MaxResultBytes < 1024 ? $"Worker:MaxResultBytes must be at least 1024; it is {MaxResultBytes}." : null;
+    }
+}

@@ -1,0 +1,231 @@
+using JobQueue.Engine.Execution;
+using JobQueue.Engine.Options;
+using JobQueue.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace JobQueue.Engine;
+
+/// <summary>
+/// Runs the worker: one claim loop per pool, the lease keeper, the scheduler that makes due jobs
+/// available, and the rescuer of expired leases. On shutdown it stops claiming, lets running
+/// attempts finish within <see cref="WorkerOptions.ShutdownTimeout"/> while their leases are
+/// still renewed, then stops the rest and gives them back to the queue at once.
+/// </summary>
+public sealed partial class WorkerService(
+    JobStore store,
+    JobRunner runner,
+    LeaseKeeper leaseKeeper,
+    RunningAttempts running,
+    NotificationListener listener,
+    WorkerIdentity identity,
+    IOptions<WorkerOptions> options,
+    TimeProvider timeProvider,
+    ILoggerFactory loggerFactory) : BackgroundService
+{
+    private const int MaintenanceBatchSize = 1000;
+    private static readonly TimeSpan AfterStopGrace = TimeSpan.FromSeconds(5);
+
+    private readonly ILogger _logger = loggerFactory.CreateLogger<WorkerService>();
+    private List<WorkerPool> _pools = [];
+
+    /// <summary>The pools and how many attempts each runs now.</summary>
+    public IReadOnlyList<(PoolDefinition Pool, int Busy)> Pools => _pools.Select(p => (p.Definition, p.Busy)).ToList();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        _pools = QueueSelection.Parse(settings.Queues)
+            .Select(definition => new WorkerPool(definition, store, runner, identity.Id, settings, timeProvider,
+                loggerFactory.CreateLogger<WorkerPool>()))
+            .ToList();
+        LogStarted(identity.Id, settings.Queues);
+
+        listener.JobsAvailable += OnJobsAvailable;
+        listener.Reconnected += WakeAll;
+        listener.CancelRequested += OnCancelRequested;
+
+        // Background loops outlive the claim loops: leases must be renewed while attempts
+        // drain, and outcome writes must be able to finish.
+        using var background = new CancellationTokenSource();
+        using var stopRunning = new CancellationTokenSource();
+        var loops = new[]
+        {
+            leaseKeeper.RunAsync(background.Token),
+            RunEveryAsync(settings.SchedulerInterval, PromoteDueAsync, background.Token),
+            RunEveryAsync(settings.RescueInterval, RescueAsync, background.Token),
+        };
+
+        try
+        {
+            await Task.WhenAll(_pools.Select(pool => pool.RunAsync(stoppingToken, stopRunning.Token)));
+            await DrainAsync(settings.ShutdownTimeout, stopRunning);
+        }
+        finally
+        {
+            listener.JobsAvailable -= OnJobsAvailable;
+            listener.Reconnected -= WakeAll;
+            listener.CancelRequested -= OnCancelRequested;
+            await background.CancelAsync();
+            await Task.WhenAll(loops);
+            foreach (var pool in _pools)
+            {
+                pool.Dispose();
+            }
+
+            LogStopped(identity.Id);
+        }
+    }
+
+    private async Task DrainAsync(TimeSpan shutdownTimeout, CancellationTokenSource stopRunning)
+    {
+        var count = running.Count;
+        if (count == 0)
+        {
+            return;
+        }
+
+        LogDraining(count, shutdownTimeout.TotalSeconds);
+        using (var deadline = new CancellationTokenSource(shutdownTimeout, timeProvider))
+        {
+            if (await WaitForPoolsAsync(deadline.Token))
+            {
+                return;
+            }
+        }
+
+        // The deadline passed: stop what still runs. Each attempt records a 'shutdown' failure,
+        // which makes the job due again at once for another worker.
+        var remaining = running.Snapshot();
+        LogStoppingRemaining(remaining.Count);
+        foreach (var attempt in remaining)
+        {
+            attempt.Stop(StopReason.Shutdown);
+        }
+
+        using var grace = new CancellationTokenSource(AfterStopGrace, timeProvider);
+        if (!await WaitForPoolsAsync(grace.Token))
+        {
+            await stopRunning.CancelAsync();
+            LogAbandoned(running.Count);
+        }
+    }
+
+    private async Task<bool> WaitForPoolsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.WhenAll(_pools.Select(pool => pool.WaitForRunningAsync(cancellationToken)));
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async Task PromoteDueAsync(CancellationToken cancellationToken)
+    {
+        int promoted;
+        do
+        {
+            promoted = await store.PromoteDueAsync(MaintenanceBatchSize, cancellationToken);
+        }
+        while (promoted == MaintenanceBatchSize);
+    }
+
+    private async Task RescueAsync(CancellationToken cancellationToken)
+    {
+        var rescued = await store.RescueExpiredAsync(MaintenanceBatchSize, cancellationToken);
+        foreach (var job in rescued)
+        {
+            LogRescued(job.Id, job.Queue, job.Attempt, job.State);
+        }
+    }
+
+    private async Task RunEveryAsync(TimeSpan interval, Func<CancellationToken, Task> action, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await action(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+            {
+                LogMaintenanceFailed(exception, action.Method.Name);
+            }
+
+            try
+            {
+                await Task.Delay(interval, timeProvider, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void OnJobsAvailable(string queue)
+    {
+        foreach (var pool in _pools)
+        {
+            if (pool.Definition.Matches(queue))
+            {
+                pool.Wake();
+            }
+        }
+    }
+
+    private void WakeAll()
+    {
+        foreach (var pool in _pools)
+        {
+            pool.Wake();
+        }
+    }
+
+    private void OnCancelRequested(long jobId)
+    {
+        if (running.TryGet(jobId, out var attempt))
+        {
+            LogCancelRequested(jobId, attempt.Attempt);
+            attempt.Stop(StopReason.CancelRequested);
+        }
+    }
+
+    [LoggerMessage(EventId = 3301, Level = LogLevel.Information, Message = "Worker {WorkerId} started with queues '{Queues}'")]
+    private partial void LogStarted(string workerId, string queues);
+
+    [LoggerMessage(EventId = 3302, Level = LogLevel.Information, Message = "Worker {WorkerId} stopped")]
+    private partial void LogStopped(string workerId);
+
+    [LoggerMessage(EventId = 3303, Level = LogLevel.Information,
+        Message = "Waiting up to {TimeoutSeconds} s for {Count} running attempts to finish")]
+    private partial void LogDraining(int count, double timeoutSeconds);
+
+    [LoggerMessage(EventId = 3304, Level = LogLevel.Warning,
+        Message = "Shutdown timeout passed; stopping {Count} attempts and returning their jobs to the queue")]
+    private partial void LogStoppingRemaining(int count);
+
+    [LoggerMessage(EventId = 3305, Level = LogLevel.Error,
+        Message = "{Count} attempts did not stop in time; their jobs are retried when their leases expire")]
+    private partial void LogAbandoned(int count);
+
+    [LoggerMessage(EventId = 3306, Level = LogLevel.Warning,
+        Message = "Job {JobId} ({Queue}) attempt {Attempt} lost its lease and is now {State}")]
+    private partial void LogRescued(long jobId, string queue, int attempt, string state);
+
+    [LoggerMessage(EventId = 3307, Level = LogLevel.Warning, Message = "Maintenance step {Step} failed; retrying at the next interval")]
+    private partial void LogMaintenanceFailed(Exception exception, string step);
+
+    [LoggerMessage(EventId = 3308, Level = LogLevel.Information, Message = "Cancel requested for job {JobId} attempt {Attempt}; stopping it")]
+    private partial void LogCancelRequested(long jobId, int attempt);
+}

@@ -1,0 +1,42 @@
+using JobQueue.Engine;
+using JobQueue.Storage;
+using JobQueue.Worker;
+using Microsoft.Extensions.Options;
+
+// Usage: JobQueue.Worker [migrate] [--queues "mice:2;elephants:1"] [--Section:Key value ...]
+// 'migrate' applies the schema migrations and exits; without it the worker runs until stopped.
+var migrateOnly = args.Length > 0 && args[0] == "migrate";
+var hostArgs = migrateOnly ? args[1..] : args;
+
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = hostArgs });
+builder.Configuration.AddCommandLine(hostArgs, new Dictionary<string, string>
+{
+    ["--queues"] = "Worker:Queues",
+});
+builder.Services.AddJobQueueStorage(builder.Configuration);
+
+if (migrateOnly)
+{
+    using var migrateHost = builder.Build();
+    await migrateHost.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
+    return 0;
+}
+
+builder.Services.AddJobQueueWorker(builder.Configuration);
+if (builder.Configuration.GetValue("Database:MigrateOnStartup", true))
+{
+    // Registered first, so the schema exists before the listener and the pools start.
+    builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, MigrationService>());
+}
+
+using var host = builder.Build();
+try
+{
+    await host.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException exception)
+{
+    await Console.Error.WriteLineAsync($"Invalid configuration: {string.Join(" ", exception.Failures)}");
+    return 2;
+}
