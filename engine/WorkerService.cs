@@ -1,4 +1,7 @@
+using System.Text.Json;
 using JobQueue.Engine.Execution;
+using JobQueue.Engine.Handlers;
+using JobQueue.Engine.Webhooks;
 using JobQueue.Engine.Options;
 using JobQueue.Storage;
 using Microsoft.Extensions.Hosting;
@@ -16,6 +19,9 @@ namespace JobQueue.Engine;
 /// </summary>
 public sealed partial class WorkerService(
     JobStore store,
+    ProcessStore processes,
+    HandlerDispatcher handlers,
+    WebhookDispatcher webhooks,
     JobRunner runner,
     LeaseKeeper leaseKeeper,
     RunningAttempts running,
@@ -51,12 +57,19 @@ public sealed partial class WorkerService(
         // drain, and outcome writes must be able to finish.
         using var background = new CancellationTokenSource();
         using var stopRunning = new CancellationTokenSource();
-        var loops = new[]
+        var loops = new List<Task>
         {
             leaseKeeper.RunAsync(background.Token),
             RunEveryAsync(settings.SchedulerInterval, PromoteDueAsync, background.Token),
             RunEveryAsync(settings.RescueInterval, RescueAsync, background.Token),
+            RunEveryAsync(settings.HeartbeatInterval, HeartbeatAsync, background.Token),
         };
+        if (settings.PriorityAgeing > TimeSpan.Zero)
+        {
+            // Ageing moves a job one level per PriorityAgeing, so checking more often than that
+            // only matters for precision; a tenth keeps the error within 10%.
+            loops.Add(RunEveryAsync(settings.PriorityAgeing / 10, AgePrioritiesAsync, background.Token));
+        }
 
         try
         {
@@ -70,6 +83,7 @@ public sealed partial class WorkerService(
             listener.CancelRequested -= OnCancelRequested;
             await background.CancelAsync();
             await Task.WhenAll(loops);
+            await UnregisterAsync();
             foreach (var pool in _pools)
             {
                 pool.Dispose();
@@ -138,10 +152,43 @@ public sealed partial class WorkerService(
 
     private async Task RescueAsync(CancellationToken cancellationToken)
     {
+        await processes.DeleteStaleAsync(options.Value.HeartbeatInterval * 3, cancellationToken);
         var rescued = await store.RescueExpiredAsync(MaintenanceBatchSize, cancellationToken);
         foreach (var job in rescued)
         {
             LogRescued(job.Id, job.Queue, job.Attempt, job.State);
+        }
+    }
+
+    private Task HeartbeatAsync(CancellationToken cancellationToken)
+    {
+        var pools = JsonSerializer.Serialize(_pools.Select(p => new { name = p.Definition.Name, slots = p.Definition.Slots, busy = p.Busy }));
+        var kinds = handlers.Kinds.Concat(webhooks.Kinds).ToList();
+        return processes.HeartbeatAsync(identity.Id, Environment.MachineName, Environment.ProcessId,
+            options.Value.Queues, pools, kinds, cancellationToken);
+    }
+
+    private async Task AgePrioritiesAsync(CancellationToken cancellationToken)
+    {
+        int aged;
+        do
+        {
+            aged = await store.AgePrioritiesAsync(options.Value.PriorityAgeing, MaintenanceBatchSize, cancellationToken);
+        }
+        while (aged == MaintenanceBatchSize);
+    }
+
+    private async Task UnregisterAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), timeProvider);
+            await processes.UnregisterAsync(identity.Id, timeout.Token);
+        }
+        catch (Exception exception) when (exception is NpgsqlException or TimeoutException or OperationCanceledException)
+        {
+            // The row ages out: readers ignore it after three heartbeat intervals.
+            LogMaintenanceFailed(exception, nameof(UnregisterAsync));
         }
     }
 

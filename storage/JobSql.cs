@@ -38,8 +38,9 @@ internal static class JobSql
             FROM input
         ),
         inserted AS (
-            INSERT INTO jobqueue.jobs AS job (queue, kind, args, priority, state, max_attempts, timeout_ms, tags, scheduled_at)
-            SELECT queue, kind, args, priority,
+            INSERT INTO jobqueue.jobs AS job
+                (queue, kind, args, priority, effective_priority, state, max_attempts, timeout_ms, tags, scheduled_at)
+            SELECT queue, kind, args, priority, priority,
                    CASE WHEN due_at <= now() THEN 'available' ELSE 'scheduled' END,
                    max_attempts, timeout_ms,
                    ARRAY(SELECT jsonb_array_elements_text(tags)),
@@ -95,6 +96,7 @@ internal static class JobSql
                 finished_at = NULL,
                 cancel_requested_at = NULL,
                 result = NULL,
+                effective_priority = priority,
                 max_attempts = greatest(max_attempts, attempt + 1)
             WHERE id = $1 AND state <> 'running'
             RETURNING {Columns}
@@ -109,22 +111,10 @@ internal static class JobSql
         SELECT queue, state, count(*) FROM jobqueue.jobs GROUP BY queue, state ORDER BY queue
         """;
 
-    /// <summary>
-    /// Claims up to $2 available jobs of the pool's queues for worker $3 and gives each a lease
-    /// of $4 ms. $1 lists queue names; $5 says whether the list includes (true) or excludes
-    /// (false) them, and a null list with $5 false means every queue. SKIP LOCKED lets several
-    /// workers claim at once without waiting on each other's rows.
-    /// </summary>
-    public const string JobClaimAvailable = $"""
-        WITH due AS (
-            SELECT id
-            FROM jobqueue.jobs
-            WHERE state = 'available'
-              AND ($1::text[] IS NULL OR ($5 AND queue = ANY($1)) OR (NOT $5 AND queue <> ALL($1)))
-            ORDER BY priority, scheduled_at, id
-            LIMIT $2
-            FOR UPDATE SKIP LOCKED
-        )
+    // The claim statements share their UPDATE; they differ in how they find due rows, each in
+    // the order of the index that serves it. SKIP LOCKED lets several workers claim at once
+    // without waiting on each other's rows, and rows of paused queues are passed over.
+    private const string ClaimUpdate = $"""
         UPDATE jobqueue.jobs AS job
         SET state = 'running',
             attempt = job.attempt + 1,
@@ -134,6 +124,107 @@ internal static class JobSql
         FROM due
         WHERE job.id = due.id
         RETURNING {Columns}
+        """;
+
+    /// <summary>Claims like <see cref="JobClaimAvailableInQueues"/>, from every queue.</summary>
+    public const string JobClaimAvailableAny = $"""
+        WITH due AS (
+            SELECT job.id
+            FROM jobqueue.jobs AS job
+            WHERE job.state = 'available' AND {NotPaused}
+            ORDER BY job.effective_priority, job.scheduled_at, job.id
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        )
+        {ClaimUpdate}
+        """;
+
+    private const string NotPaused = """
+        NOT EXISTS (SELECT 1 FROM jobqueue.queues AS q WHERE q.name = job.queue AND q.paused_at IS NOT NULL)
+        """;
+
+    /// <summary>
+    /// Claims up to $2 available jobs of the queues in $1 for worker $3, each leased for $4 ms.
+    /// Each queue is searched on its own, in index order, and the best $2 of them are taken;
+    /// one scan over all the queues would have to sort every available row of them instead.
+    /// </summary>
+    public const string JobClaimAvailableInQueues = $"""
+        WITH due AS (
+            SELECT candidate.id
+            FROM unnest($1::text[]) AS wanted(queue)
+            CROSS JOIN LATERAL (
+                SELECT job.id, job.effective_priority, job.scheduled_at
+                FROM jobqueue.jobs AS job
+                WHERE job.state = 'available' AND job.queue = wanted.queue AND {NotPaused}
+                ORDER BY job.effective_priority, job.scheduled_at, job.id
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED
+            ) AS candidate
+            ORDER BY candidate.effective_priority, candidate.scheduled_at, candidate.id
+            LIMIT $2
+        )
+        {ClaimUpdate}
+        """;
+
+    /// <summary>Claims like <see cref="JobClaimAvailableInQueues"/>, from every queue except those in $1.</summary>
+    public const string JobClaimAvailableExceptQueues = $"""
+        WITH due AS (
+            SELECT job.id
+            FROM jobqueue.jobs AS job
+            WHERE job.state = 'available' AND job.queue <> ALL($1::text[]) AND {NotPaused}
+            ORDER BY job.effective_priority, job.scheduled_at, job.id
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        )
+        {ClaimUpdate}
+        """;
+
+    /// <summary>
+    /// Releases attempt $2 of job $1 without counting it, because the worker stopped it for
+    /// shutdown: the job is due again at once and gets one more attempt in its budget. Error $3
+    /// is recorded. Returns the queue so that its workers can be woken.
+    /// </summary>
+    public const string JobReleaseIfRunning = $"""
+        WITH released AS (
+            UPDATE jobqueue.jobs
+            SET state = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'available' END,
+                finished_at = CASE WHEN cancel_requested_at IS NOT NULL THEN now() END,
+                scheduled_at = now(),
+                max_attempts = max_attempts + 1,
+                errors = errors || jsonb_build_array($3::jsonb || jsonb_build_object('attempt', $2, 'at', now())),
+                worker_id = NULL,
+                lease_expires_at = NULL
+            WHERE id = $1 AND attempt = $2 AND state = 'running'
+            RETURNING queue, state
+        ),
+        woken AS (
+            SELECT pg_notify('{AvailableChannel}', queue) FROM released WHERE state = 'available'
+        )
+        SELECT released.queue FROM released CROSS JOIN (SELECT count(*) FROM woken) AS notified
+        """;
+
+    /// <summary>
+    /// Ageing: lowers by one the effective priority of up to $2 available jobs that have been due
+    /// for longer than $1 ms per step already taken, so a job n levels behind a steady stream of
+    /// more urgent jobs is claimed after at most about n × $1 ms. Returns the number changed.
+    /// </summary>
+    public const string JobAgePriorities = """
+        WITH aged AS (
+            SELECT id FROM jobqueue.jobs
+            WHERE state = 'available'
+              AND scheduled_at < now() - $1 * interval '1 millisecond'
+              AND effective_priority > -32768
+              AND scheduled_at < now() - $1 * interval '1 millisecond' * (priority - effective_priority + 1)
+            ORDER BY scheduled_at
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        ),
+        changed AS (
+            UPDATE jobqueue.jobs AS job SET effective_priority = job.effective_priority - 1
+            FROM aged WHERE job.id = aged.id
+            RETURNING job.id
+        )
+        SELECT count(*) FROM changed
         """;
 
     /// <summary>Completes attempt $2 of job $1 with result $3 if that attempt still runs.</summary>

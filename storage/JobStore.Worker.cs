@@ -11,20 +11,19 @@ public sealed partial class JobStore
     public async Task<IReadOnlyList<Job>> ClaimAsync(
         QueueFilter queues, int limit, string workerId, TimeSpan lease, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(JobSql.JobClaimAvailable);
-        command.Parameters.Add(new NpgsqlParameter
-        {
-            Value = queues.Queues is null ? DBNull.Value : queues.Queues.ToArray(),
-            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
-        });
+        var sql = queues.Queues is null ? JobSql.JobClaimAvailableAny
+            : queues.Exclude ? JobSql.JobClaimAvailableExceptQueues
+            : JobSql.JobClaimAvailableInQueues;
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = queues.Queues?.ToArray() ?? [] });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = workerId });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)lease.TotalMilliseconds });
-        command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = !queues.Exclude });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var jobs = await JobReader.ReadAllAsync(reader, cancellationToken);
 
         // UPDATE … RETURNING does not keep the order of the locking subquery.
+        // The order only matters for logs and tests, because the whole batch starts at once.
         jobs.Sort((a, b) => a.Priority != b.Priority
             ? a.Priority.CompareTo(b.Priority)
             : a.ScheduledAt != b.ScheduledAt ? a.ScheduledAt.CompareTo(b.ScheduledAt) : a.Id.CompareTo(b.Id));
@@ -61,6 +60,32 @@ public sealed partial class JobStore
         command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = retry });
         var state = await command.ExecuteScalarAsync(cancellationToken);
         return state is string name ? JobStates.Parse(name) : null;
+    }
+
+    /// <summary>
+    /// Gives a running attempt back without counting it, for shutdown. Returns false when the
+    /// write was fenced off.
+    /// </summary>
+    public async Task<bool> ReleaseAsync(long id, int attempt, JobFailure reason, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(JobSql.JobReleaseIfRunning);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = attempt });
+        command.Parameters.Add(new NpgsqlParameter { Value = reason.ToJson(), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        return await command.ExecuteScalarAsync(cancellationToken) is string;
+    }
+
+    /// <summary>
+    /// Runs one ageing step over up to <paramref name="limit"/> jobs: see
+    /// <see cref="JobSql.JobAgePriorities"/>. Returns how many jobs moved up a level.
+    /// </summary>
+    public async Task<int> AgePrioritiesAsync(TimeSpan step, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(JobSql.JobAgePriorities);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)step.TotalMilliseconds });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        var changed = await command.ExecuteScalarAsync(cancellationToken);
+        return Convert.ToInt32(changed, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Ends an attempt that stopped on a cancel request; false means the write was fenced off.</summary>

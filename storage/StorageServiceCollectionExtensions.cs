@@ -34,6 +34,8 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(builder.ConnectionString).Build());
         services.TryAddSingleton<Migrator>();
         services.TryAddSingleton<JobStore>();
+        services.TryAddSingleton<QueueStore>();
+        services.TryAddSingleton<ProcessStore>();
         return services;
     }
 }

@@ -14,6 +14,9 @@ public abstract record AttemptOutcome
 
     /// <summary>The attempt failed; <paramref name="Retry"/> false discards the job even with attempts left.</summary>
     public sealed record Failed(JobFailure Failure, bool Retry = true) : AttemptOutcome;
+
+    /// <summary>The worker stopped the attempt for shutdown: the job is due again at once and the attempt is not counted.</summary>
+    public sealed record Released(JobFailure Reason) : AttemptOutcome;
 }
 
 /// <summary>Runs claimed attempts of the kinds it serves; in-process handlers and webhooks are the two kinds of dispatcher.</summary>

@@ -83,8 +83,8 @@ public sealed partial class JobRunner(
                     $"The attempt timed out after {timeout!.Value.TotalSeconds:0.###} s.")),
                 StopReason.CancelRequested => new AttemptOutcome.Failed(new JobFailure("cancelled",
                     "Cancelled over the API while running."), Retry: false),
-                StopReason.Shutdown => new AttemptOutcome.Failed(new JobFailure("shutdown",
-                    $"Worker {identity.Id} shut down before the attempt finished.")),
+                StopReason.Shutdown => new AttemptOutcome.Released(new JobFailure("shutdown",
+                    $"Worker {identity.Id} shut down before the attempt finished; the attempt is not counted.")),
                 _ => null,
             };
         }
@@ -134,6 +134,18 @@ public sealed partial class JobRunner(
 
                 break;
 
+            case AttemptOutcome.Released released:
+                if (await store.ReleaseAsync(job.Id, job.Attempt, released.Reason, cancellationToken))
+                {
+                    LogReleased(job.Id, job.Queue, job.Kind, job.Attempt);
+                }
+                else
+                {
+                    LogFenced(job.Id, job.Attempt);
+                }
+
+                break;
+
             case AttemptOutcome.Failed failed:
                 var delay = retryPolicy.DelayAfter(job.Attempt);
                 var state = await store.FailAsync(job.Id, job.Attempt, failed.Failure, delay, failed.Retry, cancellationToken);
@@ -168,6 +180,10 @@ public sealed partial class JobRunner(
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning,
         Message = "Job {JobId} ({Queue}/{Kind}) attempt {Attempt} failed ({Reason}); the job is now {State}")]
     private partial void LogEnded(long jobId, string queue, string kind, int attempt, string reason, string state);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Information,
+        Message = "Job {JobId} ({Queue}/{Kind}) attempt {Attempt} stopped for shutdown and was returned to the queue")]
+    private partial void LogReleased(long jobId, string queue, string kind, int attempt);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning,
         Message = "Job {JobId} attempt {Attempt} no longer holds its lease; its outcome was not stored")]

@@ -14,6 +14,8 @@ public sealed class WorkerOptions
     public static readonly TimeSpan DefaultRetryBaseDelay = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan DefaultRetryMaxDelay = TimeSpan.FromHours(1);
     public const int DefaultMaxResultBytes = 64 * 1024;
+    public static readonly TimeSpan DefaultHeartbeatInterval = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan DefaultPriorityAgeing = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// Pools in GoodJob's syntax, for example <c>mice:2;elephants:1</c> or <c>*:10</c>; see
@@ -57,6 +59,19 @@ public sealed class WorkerOptions
     /// </summary>
     public int MaxResultBytes { get; set; } = DefaultMaxResultBytes;
 
+    /// <summary>
+    /// How often the worker refreshes its row in the process registry. A process whose row is
+    /// older than three intervals is taken for dead and removed. Default 10 seconds.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; } = DefaultHeartbeatInterval;
+
+    /// <summary>
+    /// Anti-starvation: a due job moves one priority level closer to the front for each interval
+    /// of this length it has waited, so a stream of more urgent jobs delays it by at most about
+    /// (its priority − theirs) × this. Zero turns ageing off. Default 1 minute.
+    /// </summary>
+    public TimeSpan PriorityAgeing { get; set; } = DefaultPriorityAgeing;
+
     /// <summary>Returns the first invalid setting as a message, or null when all are valid.</summary>
     public string? Validate()
     {
@@ -82,6 +97,16 @@ public sealed class WorkerOptions
         if (SchedulerInterval <= TimeSpan.Zero || RescueInterval <= TimeSpan.Zero)
         {
             return "Worker:SchedulerInterval and Worker:RescueInterval must be positive.";
+        }
+
+        if (HeartbeatInterval < TimeSpan.FromMilliseconds(100))
+        {
+            return $"Worker:HeartbeatInterval must be at least 100 ms; it is {HeartbeatInterval}.";
+        }
+
+        if (PriorityAgeing < TimeSpan.Zero)
+        {
+            return $"Worker:PriorityAgeing must not be negative; it is {PriorityAgeing}.";
         }
 
         if (ShutdownTimeout < TimeSpan.Zero)

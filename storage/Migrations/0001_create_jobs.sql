@@ -7,6 +7,9 @@ CREATE TABLE jobqueue.jobs (
     kind                text        NOT NULL,
     args                jsonb       NOT NULL DEFAULT '{}',
     priority            smallint    NOT NULL DEFAULT 0,
+    -- The priority the claim orders by: it starts equal to priority and the ageing step lowers
+    -- it (runs it sooner) while the job waits, so a stream of urgent jobs cannot starve it.
+    effective_priority  smallint    NOT NULL DEFAULT 0,
     state               text        NOT NULL,
     -- attempt only grows, also across a retry over the API, so (id, attempt) names one attempt
     -- for ever and serves as the fencing token of every write a worker makes to a running job.
@@ -39,11 +42,15 @@ CREATE TABLE jobqueue.jobs (
 -- Claim: due jobs of the given queues in priority order. Only 'available' rows are in it,
 -- because a scheduler moves due 'scheduled' and 'retryable' rows there, so the claim never
 -- walks past jobs that are not due yet.
-CREATE INDEX jobs_claim_by_queue ON jobqueue.jobs (queue, priority, scheduled_at, id)
+CREATE INDEX jobs_claim_by_queue ON jobqueue.jobs (queue, effective_priority, scheduled_at, id)
     WHERE state = 'available';
 
--- Claim for pools that take any queue.
-CREATE INDEX jobs_claim_any_queue ON jobqueue.jobs (priority, scheduled_at, id)
+-- Claim for pools that take any queue, or every queue but some.
+CREATE INDEX jobs_claim_any_queue ON jobqueue.jobs (effective_priority, scheduled_at, id)
+    WHERE state = 'available';
+
+-- Ageing: available jobs that have waited long.
+CREATE INDEX jobs_available_since ON jobqueue.jobs (scheduled_at)
     WHERE state = 'available';
 
 -- Scheduler: 'scheduled' and 'retryable' rows whose time has come.

@@ -11,6 +11,7 @@ namespace JobQueue.Tests.Engine;
 public sealed class WebhookDeliveryTests(TestDatabase database) : IClassFixture<TestDatabase>, IAsyncLifetime
 {
     private readonly string _secret = WebhookSigner.CreateSecret();
+    private readonly string _queue = "q" + Guid.NewGuid().ToString("N")[..10];
     private WebhookReceiver _receiver = null!;
     private IHost _worker = null!;
 
@@ -29,6 +30,7 @@ public sealed class WebhookDeliveryTests(TestDatabase database) : IClassFixture<
             index++;
         }
 
+        routes["Worker:Queues"] = $"{_queue}:4";
         _worker = await WorkerHost.StartAsync(database, routes);
     }
 
@@ -41,7 +43,7 @@ public sealed class WebhookDeliveryTests(TestDatabase database) : IClassFixture<
 
     private async Task<Job> EnqueueAsync(string kind, string args = "{}", int maxAttempts = 3, int? timeoutMs = null) =>
         (await database.Jobs.InsertManyAsync(
-            [new NewJob("default", kind, args, 0, maxAttempts, timeoutMs, ["webhook"], null, null)],
+            [new NewJob(_queue, kind, args, 0, maxAttempts, timeoutMs, ["webhook"], null, null)],
             CancellationToken.None)).Single();
 
     [Fact]

@@ -1,0 +1,53 @@
+namespace JobQueue.Api;
+
+/// <summary>Log messages of the API host. Event ids 2000–2999 belong to the API.</summary>
+internal static partial class ApiLog
+{
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Error,
+        Message = "Unhandled exception on {Method} {Path}; answered 500 with trace id {TraceId}")]
+    public static partial void UnhandledException(ILogger logger, Exception exception, string method, PathString path, string traceId);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning,
+        Message = "Database unavailable on {Method} {Path}; answered 503 with Retry-After {RetryAfterSeconds} s")]
+    public static partial void DatabaseUnavailable(
+        ILogger logger, Exception exception, string method, PathString path, int retryAfterSeconds);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning,
+        Message = "Database rejected a value on {Method} {Path} with SQLSTATE {SqlState}; answered 400")]
+    public static partial void DatabaseRejectedValue(
+        ILogger logger, Exception exception, string method, PathString path, string sqlState);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Debug, Message = "Client aborted {Method} {Path}")]
+    public static partial void RequestAborted(ILogger logger, string method, PathString path);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Error,
+        Message = "Exception after the response to {Method} {Path} had started; the connection is closed")]
+    public static partial void ExceptionAfterResponseStarted(ILogger logger, Exception exception, string method, PathString path);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Applying database migrations at start-up")]
+    public static partial void MigratingOnStartup(ILogger logger);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Information,
+        Message = "Skipping migrations at start-up because Database:MigrateOnStartup is false")]
+    public static partial void MigrationSkipped(ILogger logger);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Information, Message = "Wrote the OpenAPI document to {Path}")]
+    public static partial void OpenApiWritten(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Debug, Message = "Enqueued {Count} jobs, first id {FirstJobId}")]
+    public static partial void JobsEnqueued(ILogger logger, int count, long firstJobId);
+
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Information, Message = "Cancel of job {JobId} accepted; state is now {State}")]
+    public static partial void JobCancelled(ILogger logger, long jobId, Contracts.JobState state);
+
+    [LoggerMessage(EventId = 2022, Level = LogLevel.Information, Message = "Job {JobId} retried over the API")]
+    public static partial void JobRetried(ILogger logger, long jobId);
+
+    [LoggerMessage(EventId = 2030, Level = LogLevel.Warning,
+        Message = "Readiness check failed: the database could not be reached")]
+    public static partial void ReadinessDatabaseUnreachable(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2031, Level = LogLevel.Warning,
+        Message = "Readiness check failed: database schema is at version {DatabaseVersion}, this build needs {RequiredVersion}")]
+    public static partial void ReadinessSchemaBehind(ILogger logger, int databaseVersion, int requiredVersion);
+}

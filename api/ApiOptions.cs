@@ -1,0 +1,79 @@
+using Microsoft.Extensions.Options;
+
+namespace JobQueue.Api;
+
+/// <summary>Settings of the HTTP API, bound from the <c>Api</c> configuration section.</summary>
+public sealed class ApiOptions
+{
+    /// <summary>Configuration section, so environment variables read <c>Api__MaxPageSize</c> and so on.</summary>
+    public const string SectionName = "Api";
+
+    public const int DefaultMaxAttemptsDefault = 20;
+    public const int MaxArgsBytesDefault = 256 * 1024;
+    public const long MaxRequestBodyBytesDefault = 8 * 1024 * 1024;
+    public const int DefaultPageSizeDefault = 50;
+    public const int MaxPageSizeDefault = 500;
+
+    /// <summary>Upper bound of <see cref="DefaultMaxAttempts"/>; the same bound applies to <c>max_attempts</c> in requests.</summary>
+    public const int MaxAttemptsLimit = 1000;
+
+    /// <summary>Attempts a job gets when its request omits <c>max_attempts</c>. Default 20, range 1 to 1000.</summary>
+    public int DefaultMaxAttempts { get; set; } = DefaultMaxAttemptsDefault;
+
+    /// <summary>
+    /// Largest <c>args</c> of one job, in bytes of compact UTF-8 JSON. A larger value is a 400
+    /// validation failure naming the field (not a 413), so the response to a batch names the job whose args are too large.
+    /// Default 256 KiB; must not exceed <see cref="MaxRequestBodyBytes"/>.
+    /// </summary>
+    public int MaxArgsBytes { get; set; } = MaxArgsBytesDefault;
+
+    /// <summary>
+    /// Largest request body in bytes; a larger body gets a 413 response. Default 8 MiB, which fits a
+    /// batch of 1000 jobs with a few KiB of arguments each.
+    /// </summary>
+    public long MaxRequestBodyBytes { get; set; } = MaxRequestBodyBytesDefault;
+
+    /// <summary>Jobs per page of <c>GET /v1/jobs</c> when the request omits <c>page_size</c>. Default 50.</summary>
+    public int DefaultPageSize { get; set; } = DefaultPageSizeDefault;
+
+    /// <summary>Largest <c>page_size</c> a request may ask for. Default 500.</summary>
+    public int MaxPageSize { get; set; } = MaxPageSizeDefault;
+}
+
+/// <summary>Checks <see cref="ApiOptions"/> at start-up, naming each bad setting by its configuration key.</summary>
+public sealed class ApiOptionsValidator : IValidateOptions<ApiOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ApiOptions options)
+    {
+        var failures = new List<string>();
+        const string Prefix = ApiOptions.SectionName + ":";
+        if (options.DefaultMaxAttempts is < 1 or > ApiOptions.MaxAttemptsLimit)
+        {
+            failures.Add($"{Prefix}DefaultMaxAttempts is {options.DefaultMaxAttempts}; it must be between 1 and {ApiOptions.MaxAttemptsLimit}.");
+        }
+
+        if (options.MaxRequestBodyBytes < 1024)
+        {
+            failures.Add($"{Prefix}MaxRequestBodyBytes is {options.MaxRequestBodyBytes}; it must be at least 1024 bytes.");
+        }
+
+        if (options.MaxArgsBytes < 2 || options.MaxArgsBytes > options.MaxRequestBodyBytes)
+        {
+            failures.Add($"{Prefix}MaxArgsBytes is {options.MaxArgsBytes}; it must be between 2 bytes and " +
+                $"{Prefix}MaxRequestBodyBytes ({options.MaxRequestBodyBytes}).");
+        }
+
+        if (options.MaxPageSize < 1)
+        {
+            failures.Add($"{Prefix}MaxPageSize is {options.MaxPageSize}; it must be at least 1.");
+        }
+
+        if (options.DefaultPageSize < 1 || options.DefaultPageSize > options.MaxPageSize)
+        {
+            failures.Add($"{Prefix}DefaultPageSize is {options.DefaultPageSize}; it must be between 1 and " +
+                $"{Prefix}MaxPageSize ({options.MaxPageSize}).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

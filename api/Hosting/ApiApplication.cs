@@ -1,0 +1,68 @@
+using FastEndpoints;
+using FastEndpoints.Swagger;
+using JobQueue.Api.Errors;
+using JobQueue.Api.Health;
+using JobQueue.Api.Json;
+using JobQueue.Api.OpenApi;
+using JobQueue.Storage;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace JobQueue.Api.Hosting;
+
+/// <summary>Service registration and request pipeline of the API host, shared by every command.</summary>
+public static class ApiApplication
+{
+    /// <summary>Registers the API's services on <paramref name="builder"/>.</summary>
+    public static void AddApiServices(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddJobQueueStorage(builder.Configuration);
+
+        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
+        services.AddOptions<KestrelServerOptions>()
+            .Configure<IOptions<ApiOptions>>((kestrel, api) => kestrel.Limits.MaxRequestBodySize = api.Value.MaxRequestBodyBytes);
+
+        services.ConfigureHttpJsonOptions(options => ApiJson.Configure(options.SerializerOptions));
+        services.AddProblemDetails();
+        services.AddHostedService<MigrateOnStartupService>();
+        services.AddFastEndpoints(options => options.Assemblies = [typeof(ApiApplication).Assembly]);
+        services.AddJobQueueOpenApi();
+    }
+
+    /// <summary>Builds the request pipeline: problem responses first, then routing, then the endpoints.</summary>
+    public static void UseApiPipeline(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseProblemResponses();
+        app.UseRouting();
+        app.UseContentTypeCheck();
+        app.UseJobQueueOpenApi();
+        app.UseFastEndpoints(config =>
+        {
+            ApiJson.Configure(config.Serializer.Options);
+            config.Serializer.RequestDeserializer = ApiJson.CreateRequestReader(config.Serializer.Options);
+
+            // JSON errors reach ProblemMiddleware as RequestRejectedException instead of FastEndpoints'
+            // own failure list, so they get the malformed-request type and the field's wire name.
+            config.Binding.JsonExceptionTransformer = null;
+            config.Binding.FailureMessage = (type, name, _) => BindingFailureMessage(type, name);
+            config.Errors.ContentType = ApiProblem.ContentType;
+            config.Errors.ProducesMetadataType = typeof(ApiProblem);
+            config.Errors.ResponseBuilder = (failures, context, _) => ApiProblem.FromValidationFailures(context, failures);
+        });
+        app.MapHealthEndpoints();
+    }
+
+    // Route and query values that do not parse, such as /v1/jobs/abc. The value is not echoed,
+    // because it can be long.
+    private static string BindingFailureMessage(Type type, string name)
+    {
+        var target = Nullable.GetUnderlyingType(type) ?? type;
+        return target == typeof(long) ? $"{name} must be an integer between 1 and {long.MaxValue}."
+            : target == typeof(int) ? $"{name} must be an integer between {int.MinValue} and {int.MaxValue}."
+            : $"{name} has an invalid value.";
+    }
+}

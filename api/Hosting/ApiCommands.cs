@@ -1,0 +1,47 @@
+using JobQueue.Storage;
+
+namespace JobQueue.Api.Hosting;
+
+/// <summary>
+/// Command-line entry: no command serves HTTP; <c>migrate</c> applies the database migrations and
+/// exits; <c>openapi FILE</c> writes the OpenAPI document as YAML and exits without a database.
+/// </summary>
+internal static class ApiCommands
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        switch (args)
+        {
+            case ["migrate", .. var rest]:
+                return await MigrateAsync(rest);
+
+            case ["openapi", var path, .. var rest]:
+                return await OpenApi.OpenApiExport.WriteYamlAsync(path, rest);
+
+            case ["openapi"]:
+                await Console.Error.WriteLineAsync("Usage: JobQueue.Api openapi FILE   (for example: openapi openapi.yaml)");
+                return 2;
+
+            default:
+                var builder = WebApplication.CreateBuilder(args);
+                builder.AddApiServices();
+                await using (var app = builder.Build())
+                {
+                    app.UseApiPipeline();
+                    await app.RunAsync();
+                }
+
+                return 0;
+        }
+    }
+
+    private static async Task<int> MigrateAsync(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        builder.Services.AddJobQueueStorage(builder.Configuration);
+        using var host = builder.Build();
+        var migrator = host.Services.GetRequiredService<Migrator>();
+        await migrator.MigrateAsync(CancellationToken.None);
+        return 0;
+    }
+}

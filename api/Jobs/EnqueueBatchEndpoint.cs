@@ -1,0 +1,46 @@
+using FastEndpoints;
+using JobQueue.Api.OpenApi;
+using JobQueue.Contracts;
+using JobQueue.Storage;
+using Microsoft.Extensions.Options;
+
+namespace JobQueue.Api.Jobs;
+
+public sealed class EnqueueBatchEndpoint(JobStore store, IOptions<ApiOptions> options, ILogger<EnqueueBatchEndpoint> logger)
+    : Endpoint<EnqueueBatchRequest, EnqueueBatchResponse>
+{
+    public override void Configure()
+    {
+        Post("/v1/jobs/batch");
+        AllowAnonymous();
+        Description(
+            builder => builder
+                .WithName("enqueueJobs")
+                .Accepts<EnqueueBatchRequest>(OpenApiDescriptions.Json)
+                .Produces<EnqueueBatchResponse>(StatusCodes.Status201Created, OpenApiDescriptions.Json)
+                .ProducesProblems(400, 413, 415, 500, 503),
+            clearDefaults: true);
+        Summary(summary =>
+        {
+            summary.Summary = "Enqueue jobs in one transaction";
+            summary.Description =
+                $"Stores 1 to {EnqueueBatchRequest.MaxJobs} jobs, all or none. Every job is validated before any is " +
+                "stored; field errors are named by index, such as jobs[3].kind. Defaults are those of enqueueJob.";
+            summary.Responses[201] = "The stored jobs, in request order.";
+            summary.Responses[400] = "Invalid JSON or an invalid job; nothing was stored.";
+            summary.Responses[413] = "The body is larger than Api:MaxRequestBodyBytes.";
+            summary.Responses[415] = "The body is not application/json.";
+            summary.Responses[500] = "A defect in the service; the body carries a trace id.";
+            summary.Responses[503] = "The database is unavailable; nothing was stored.";
+        });
+    }
+
+    public override async Task HandleAsync(EnqueueBatchRequest req, CancellationToken ct)
+    {
+        var settings = options.Value;
+        var jobs = req.Jobs.Select(job => NewJobMapping.ToNewJob(job, settings)).ToList();
+        var stored = await store.InsertManyAsync(jobs, ct);
+        ApiLog.JobsEnqueued(logger, stored.Count, stored[0].Id);
+        await Send.ResponseAsync(new EnqueueBatchResponse { Jobs = stored }, StatusCodes.Status201Created, ct);
+    }
+}

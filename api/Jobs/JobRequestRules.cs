@@ -1,0 +1,96 @@
+using FluentValidation;
+using JobQueue.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace JobQueue.Api.Jobs;
+
+/// <summary>
+/// Rules for one job of an enqueue request, shared by the single and batch endpoints. Field names
+/// in failures are the wire names (FastEndpoints applies the snake_case naming policy), prefixed
+/// with <c>jobs[i].</c> inside a batch.
+/// </summary>
+public sealed class JobRequestRules : AbstractValidator<EnqueueJobRequest>
+{
+    public const int MaxKindLength = 255;
+    public const int MaxQueueLength = 128;
+    public const int MaxTags = 32;
+    public const int MaxTagLength = 128;
+
+    /// <summary>Longest per-attempt timeout: one day, in seconds.</summary>
+    public const double MaxTimeoutSeconds = 86_400;
+
+    /// <summary>Longest delay: ten years of 365.25 days, in seconds.</summary>
+    public const double MaxDelaySeconds = 10 * 365.25 * 86_400;
+
+    public JobRequestRules(IOptions<ApiOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var maxArgsBytes = options.Value.MaxArgsBytes;
+
+        RuleFor(job => job.Kind)
+            .NotEmpty().WithMessage("kind is required.")
+            .MaximumLength(MaxKindLength).WithMessage($"kind must be at most {MaxKindLength} characters.")
+            .Must(kind => !TextRules.HasControlCharacter(kind) && TextRules.IsWellFormedUtf16(kind))
+            .WithMessage("kind must not contain control characters (such as U+0000) or unpaired surrogates.");
+
+        RuleFor(job => job.Queue!)
+            .Length(1, MaxQueueLength).WithMessage($"queue must be 1 to {MaxQueueLength} characters.")
+            .Matches("^[A-Za-z0-9._:-]*$").WithMessage("queue may contain only letters A-Z and a-z, digits and . _ : -")
+            .When(job => job.Queue is not null);
+
+        RuleFor(job => job.Priority)
+            .InclusiveBetween(short.MinValue, short.MaxValue)
+            .WithMessage($"priority must be between {short.MinValue} and {short.MaxValue}; lower values run first.");
+
+        RuleFor(job => job.MaxAttempts)
+            .InclusiveBetween(1, ApiOptions.MaxAttemptsLimit)
+            .WithMessage($"max_attempts must be between 1 and {ApiOptions.MaxAttemptsLimit}.");
+
+        RuleFor(job => job.TimeoutSeconds)
+            .Must(seconds => seconds is null or > 0 and <= MaxTimeoutSeconds)
+            .WithMessage($"timeout_seconds must be greater than 0 and at most {MaxTimeoutSeconds} (one day).");
+
+        RuleFor(job => job.DelaySeconds)
+            .Must(seconds => seconds is null or >= 0 and <= MaxDelaySeconds)
+            .WithMessage($"delay_seconds must be between 0 and {MaxDelaySeconds} (ten years).");
+
+        RuleFor(job => job.RunAt)
+            .Null().When(job => job.DelaySeconds is not null)
+            .WithMessage("run_at and delay_seconds are mutually exclusive; send at most one of them.");
+
+        RuleFor(job => job.Tags)
+            .Must(tags => tags is null || tags.Count <= MaxTags)
+            .WithMessage($"tags may hold at most {MaxTags} tags.");
+
+        RuleForEach(job => job.Tags)
+            .NotNull().WithMessage("A tag must be a string, not null.")
+            .Length(1, MaxTagLength).WithMessage($"A tag must be 1 to {MaxTagLength} characters.")
+            .Must(tag => tag is null || (!tag.Contains('\0', StringComparison.Ordinal) && TextRules.IsWellFormedUtf16(tag)))
+            .WithMessage("A tag must not contain U+0000 or unpaired surrogates.");
+
+        RuleFor(job => job.Args)
+            .Custom((args, context) =>
+            {
+                if (args is not { } value)
+                {
+                    return;
+                }
+
+                // Paths are built here rather than by FluentValidation because they reach inside
+                // the JSON value. The prefix is "jobs[i]." when the job is part of a batch.
+                var fullPath = context.PropertyPath;
+                var prefix = fullPath.EndsWith("args", StringComparison.Ordinal) ? fullPath[..^"args".Length] : "";
+                var problems = ArgsInspector.FindInvalidValues(value, "args");
+                foreach (var (path, message) in problems)
+                {
+                    context.AddFailure(new FluentValidation.Results.ValidationFailure(prefix + path, message));
+                }
+
+                if (problems.Count == 0 && ArgsInspector.ToCompactJson(value).Length > maxArgsBytes)
+                {
+                    context.AddFailure(new FluentValidation.Results.ValidationFailure(context.PropertyPath,
+                        $"args must be at most {maxArgsBytes} bytes as compact JSON (setting Api:MaxArgsBytes)."));
+                }
+            });
+    }
+}

@@ -1,0 +1,70 @@
+using Alba;
+using JobQueue.Api;
+using JobQueue.Contracts;
+using Microsoft.AspNetCore.Hosting;
+
+namespace JobQueue.Tests.Api;
+
+/// <summary>
+/// A host whose connection string names a Unix socket folder that does not exist, so every
+/// connection attempt fails at once without network traffic.
+/// </summary>
+public sealed class UnavailableDatabaseTests : IAsyncLifetime
+{
+    private IAlbaHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await AlbaHost.For<Program>(builder =>
+        {
+            builder.UseSetting("ConnectionStrings:JobQueue", "Host=/nonexistent/jobqueue-test;Username=postgres;Timeout=2");
+            builder.UseSetting("Database:MigrateOnStartup", "false");
+        });
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Theory]
+    [InlineData("/v1/jobs/1")]
+    [InlineData("/v1/queues")]
+    [InlineData("/healthz/ready")]
+    public async Task Unreachable_database_gets_503_with_retry_after(string url)
+    {
+        var result = await _host.Scenario(s =>
+        {
+            s.Get.Url(url);
+            s.StatusCodeShouldBe(503);
+            s.ContentTypeShouldBe("application/problem+json");
+        });
+
+        Assert.True(result.Context.Response.Headers.ContainsKey("Retry-After"));
+        var body = await result.ReadAsJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal(ProblemTypes.Unavailable, body.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task Live_does_not_need_database()
+    {
+        await _host.Scenario(s =>
+        {
+            s.Get.Url("/healthz/live");
+            s.StatusCodeShouldBeOk();
+        });
+    }
+
+    [Fact]
+    public void Options_validator_names_each_bad_setting()
+    {
+        var result = new ApiOptionsValidator().Validate(null, new ApiOptions
+        {
+            DefaultMaxAttempts = 0, MaxPageSize = 10, DefaultPageSize = 11, MaxArgsBytes = 100, MaxRequestBodyBytes = 50,
+        });
+
+        Assert.True(result.Failed);
+        var failures = result.Failures!.ToList();
+        Assert.Contains(failures, message => message.StartsWith("Api:DefaultMaxAttempts", StringComparison.Ordinal));
+        Assert.Contains(failures, message => message.StartsWith("Api:DefaultPageSize", StringComparison.Ordinal));
+        Assert.Contains(failures, message => message.StartsWith("Api:MaxArgsBytes", StringComparison.Ordinal));
+        Assert.Contains(failures, message => message.StartsWith("Api:MaxRequestBodyBytes", StringComparison.Ordinal));
+    }
+}
