@@ -43,6 +43,16 @@ internal static partial class ApiLog
     [LoggerMessage(EventId = 2022, Level = LogLevel.Information, Message = "Job {JobId} retried over the API")]
     public static partial void JobRetried(ILogger logger, long jobId);
 
+    [LoggerMessage(EventId = 2023, Level = LogLevel.Information, Message = "Queue {Queue} paused over the API")]
+    public static partial void QueuePaused(ILogger logger, string queue);
+
+    [LoggerMessage(EventId = 2024, Level = LogLevel.Information, Message = "Queue {Queue} resumed over the API")]
+    public static partial void QueueResumed(ILogger logger, string queue);
+
+    [LoggerMessage(EventId = 2040, Level = LogLevel.Information,
+        Message = "Execution mode is async: this API process also runs a worker")]
+    public static partial void RunningWorkerInProcess(ILogger logger);
+
     [LoggerMessage(EventId = 2030, Level = LogLevel.Warning,
         Message = "Readiness check failed: the database could not be reached")]
     public static partial void ReadinessDatabaseUnreachable(ILogger logger, Exception exception);

@@ -38,6 +38,20 @@ public sealed class ApiOptions
 
     /// <summary>Largest <c>page_size</c> a request may ask for. Default 500.</summary>
     public int MaxPageSize { get; set; } = MaxPageSizeDefault;
+
+    /// <summary>
+    /// Where jobs run. <c>external</c> (the default): in separate worker processes. <c>async</c>:
+    /// this API process also runs a worker, configured by the same <c>Worker</c> and
+    /// <c>Webhooks</c> settings as the worker host, which suits small deployments.
+    /// </summary>
+    public ExecutionMode ExecutionMode { get; set; } = ExecutionMode.External;
+}
+
+/// <summary>Where the API host's jobs run; see <see cref="ApiOptions.ExecutionMode"/>.</summary>
+public enum ExecutionMode
+{
+    External,
+    Async,
 }
 
 /// <summary>Checks <see cref="ApiOptions"/> at start-up, naming each bad setting by its configuration key.</summary>

@@ -13,7 +13,7 @@ public sealed record JobPage
     public string? NextPageToken { get; init; }
 }
 
-/// <summary>Every queue that holds at least one job.</summary>
+/// <summary>Every queue that holds at least one job or is paused.</summary>
 public sealed record QueueList
 {
     [JsonPropertyName("queues")]
@@ -28,6 +28,14 @@ public sealed record QueueSummary
 
     [JsonPropertyName("counts")]
     public JobStateCounts Counts { get; init; } = new();
+
+    /// <summary>Whether workers skip the queue; a paused queue still accepts jobs.</summary>
+    [JsonPropertyName("paused")]
+    public bool Paused { get; init; }
+
+    /// <summary>When the queue was paused; null while it runs.</summary>
+    [JsonPropertyName("paused_at")]
+    public DateTimeOffset? PausedAt { get; init; }
 }
 
 public sealed record JobStateCounts

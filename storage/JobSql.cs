@@ -107,8 +107,16 @@ internal static class JobSql
         SELECT changed.* FROM changed CROSS JOIN (SELECT count(*) FROM woken) AS notified
         """;
 
+    /// <summary>
+    /// Counts jobs by queue and state, with each queue's pause time. A paused queue without jobs
+    /// comes back as one row with a null state.
+    /// </summary>
     public const string JobCountByQueueAndState = """
-        SELECT queue, state, count(*) FROM jobqueue.jobs GROUP BY queue, state ORDER BY queue
+        SELECT coalesce(counted.queue, settings.name), counted.state, coalesce(counted.count, 0), settings.paused_at
+        FROM (SELECT queue, state, count(*) AS count FROM jobqueue.jobs GROUP BY queue, state) AS counted
+        FULL JOIN (SELECT name, paused_at FROM jobqueue.queues WHERE paused_at IS NOT NULL) AS settings
+            ON settings.name = counted.queue
+        ORDER BY 1, 2
         """;
 
     // The claim statements share their UPDATE; they differ in how they find due rows, each in

@@ -128,12 +128,16 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
     public Task<Job?> RetryAsync(long id, CancellationToken cancellationToken) =>
         ChangeOneAsync(JobSql.JobRetry, id, cancellationToken);
 
-    /// <summary>Returns job counts by state for every queue that has jobs, ordered by queue name.</summary>
+    /// <summary>
+    /// Returns job counts by state, and whether it is paused, for every queue that has jobs or is
+    /// paused, ordered by queue name.
+    /// </summary>
     public async Task<IReadOnlyList<QueueSummary>> CountByQueueAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(JobSql.JobCountByQueueAndState);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var counts = new Dictionary<string, Dictionary<JobState, long>>(StringComparer.Ordinal);
+        var paused = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         var order = new List<string>();
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -145,10 +149,26 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
                 order.Add(queue);
             }
 
-            byState[JobStates.Parse(reader.GetString(1))] = reader.GetInt64(2);
+            if (!reader.IsDBNull(1))
+            {
+                byState[JobStates.Parse(reader.GetString(1))] = reader.GetInt64(2);
+            }
+
+            if (!reader.IsDBNull(3))
+            {
+                paused[queue] = reader.GetFieldValue<DateTimeOffset>(3);
+            }
         }
 
-        return order.Select(queue => new QueueSummary { Name = queue, Counts = ToCounts(counts[queue]) }).ToList();
+        return order
+            .Select(queue => new QueueSummary
+            {
+                Name = queue,
+                Counts = ToCounts(counts[queue]),
+                Paused = paused.ContainsKey(queue),
+                PausedAt = paused.TryGetValue(queue, out var pausedAt) ? pausedAt : null,
+            })
+            .ToList();
     }
 
     private static JobStateCounts ToCounts(Dictionary<JobState, long> byState) => new()

@@ -4,6 +4,7 @@ using JobQueue.Api.Errors;
 using JobQueue.Api.Health;
 using JobQueue.Api.Json;
 using JobQueue.Api.OpenApi;
+using JobQueue.Engine;
 using JobQueue.Storage;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -28,6 +29,17 @@ public static class ApiApplication
         services.ConfigureHttpJsonOptions(options => ApiJson.Configure(options.SerializerOptions));
         services.AddProblemDetails();
         services.AddHostedService<MigrateOnStartupService>();
+
+        // Read here, not through IOptions, because it decides which services exist. The worker's
+        // hosted services are registered after the migration service, so they start on a
+        // migrated schema.
+        var mode = builder.Configuration.GetSection(ApiOptions.SectionName).GetValue(nameof(ApiOptions.ExecutionMode), ExecutionMode.External);
+        if (mode == ExecutionMode.Async)
+        {
+            services.AddJobQueueWorker(builder.Configuration);
+            services.AddHostedService<AsyncModeNotice>();
+        }
+
         services.AddFastEndpoints(options => options.Assemblies = [typeof(ApiApplication).Assembly]);
         services.AddJobQueueOpenApi();
     }

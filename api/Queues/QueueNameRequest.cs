@@ -1,0 +1,23 @@
+using FastEndpoints;
+using FluentValidation;
+
+namespace JobQueue.Api.Queues;
+
+/// <summary>Route values of the endpoints under <c>/v1/queues/{name}</c>.</summary>
+public sealed class QueueNameRequest
+{
+    /// <summary>Queue name: 1 to 128 letters, digits, '.', '_' or '-'.</summary>
+    public string Name { get; set; } = "";
+}
+
+public sealed class QueueNameValidator : Validator<QueueNameRequest>
+{
+    public QueueNameValidator()
+    {
+        RuleFor(r => r.Name)
+            .NotEmpty().WithMessage("name is required.")
+            .MaximumLength(128).WithMessage("name must be at most 128 characters.")
+            .Matches("^[A-Za-z0-9._-]*$").WithMessage("name may contain only letters A-Z and a-z, digits and . _ -")
+            .OverridePropertyName("name");
+    }
+}
