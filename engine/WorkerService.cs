@@ -1,8 +1,8 @@
 using System.Text.Json;
 using JobQueue.Engine.Execution;
 using JobQueue.Engine.Handlers;
-using JobQueue.Engine.Webhooks;
 using JobQueue.Engine.Options;
+using JobQueue.Engine.Webhooks;
 using JobQueue.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -53,8 +53,8 @@ public sealed partial class WorkerService(
         listener.Reconnected += WakeAll;
         listener.CancelRequested += OnCancelRequested;
 
-        // Background loops outlive the claim loops: leases must be renewed while attempts
-        // drain, and outcome writes must be able to finish.
+        // Background loops outlive the claim loops, because leases must be renewed while
+        // attempts drain and their outcomes are stored.
         using var background = new CancellationTokenSource();
         using var stopRunning = new CancellationTokenSource();
         var loops = new List<Task>
@@ -66,8 +66,8 @@ public sealed partial class WorkerService(
         };
         if (settings.PriorityAgeing > TimeSpan.Zero)
         {
-            // Ageing moves a job one level per PriorityAgeing, so checking more often than that
-            // only matters for precision; a tenth keeps the error within 10%.
+            // Ageing moves a job one level per PriorityAgeing interval. Checking every tenth of
+            // it keeps a job's extra wait within 10% of an interval per level.
             loops.Add(RunEveryAsync(settings.PriorityAgeing / 10, AgePrioritiesAsync, background.Token));
         }
 
@@ -110,8 +110,8 @@ public sealed partial class WorkerService(
             }
         }
 
-        // The deadline passed: stop what still runs. Each attempt records a 'shutdown' failure,
-        // which makes the job due again at once for another worker.
+        // The deadline passed, so what still runs is stopped. Each job goes back to 'available'
+        // without counting the attempt, and another worker can take it at once.
         var remaining = running.Snapshot();
         LogStoppingRemaining(remaining.Count);
         foreach (var attempt in remaining)

@@ -71,7 +71,7 @@ internal sealed class ProblemMiddleware(RequestDelegate next, ILogger<ProblemMid
 
             // Data exceptions (class 22) and constraint violations (class 23) mean input got past
             // validation. They get a 400 response, and the log shows which check is missing.
-            case PostgresException { SqlState: [ '2', '2' or '3', ..] } rejectedByDatabase:
+            case PostgresException { SqlState: ['2', '2' or '3', ..] } rejectedByDatabase:
                 ApiLog.DatabaseRejectedValue(logger, exception, method, path, rejectedByDatabase.SqlState);
                 return ApiProblem.Create(context, StatusCodes.Status400BadRequest, ProblemTypes.ValidationFailed,
                     "The database rejected a value of the request (SQLSTATE " + rejectedByDatabase.SqlState + ").");

@@ -57,7 +57,11 @@ public sealed class UnavailableDatabaseTests : IAsyncLifetime
     {
         var result = new ApiOptionsValidator().Validate(null, new ApiOptions
         {
-            DefaultMaxAttempts = 0, MaxPageSize = 10, DefaultPageSize = 11, MaxArgsBytes = 100, MaxRequestBodyBytes = 50,
+            DefaultMaxAttempts = 0,
+            MaxPageSize = 10,
+            DefaultPageSize = 11,
+            MaxArgsBytes = 100,
+            MaxRequestBodyBytes = 50,
         });
 
         Assert.True(result.Failed);

@@ -1,0 +1,82 @@
+using System.Globalization;
+using JobQueue.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace JobQueue.Tests.Infrastructure;
+
+/// <summary>
+/// A PostgreSQL cluster of one test class's own on 127.0.0.1, for faults that hit the whole server
+/// (a restart), which the shared test cluster must never see. It is created with
+/// <c>scripts/lib/postgres.sh</c> under a unique name, so concurrent test runs never share it,
+/// holds the migrated database <c>jobqueue</c>, and is stopped and deleted afterwards.
+/// </summary>
+public sealed class FaultCluster : IAsyncLifetime
+{
+    private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(120);
+
+    public string Name { get; } = "faults_" + Guid.NewGuid().ToString("N")[..8];
+
+    public int Port { get; } = ServiceProcess.FreePort();
+
+    public string DataDirectory { get; private set; } = "";
+
+    public string ConnectionString { get; private set; } = "";
+
+    public NpgsqlDataSource DataSource { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await RunScriptAsync("""jq_postgres_start "$1" "$2" fsync=off""", Name, Port.ToString(CultureInfo.InvariantCulture));
+        DataDirectory = (await RunScriptAsync("""jq_postgres_datadir "$1" """, Name)).Trim();
+
+        // jq_postgres_start creates the database 'jobqueue'.
+        ConnectionString = $"Host=127.0.0.1;Port={Port};Username=postgres;Database=jobqueue";
+        DataSource = NpgsqlDataSource.Create(ConnectionString);
+        await new Migrator(DataSource, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Restarts the server with <c>pg_ctl restart -m fast</c>, which ends every session, and waits
+    /// until it accepts connections again. Returns how long the restart took.
+    /// </summary>
+    public async Task<TimeSpan> RestartAsync()
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        // pg_ctl restart reuses the options of the last start (postmaster.opts); -l keeps the
+        // server's output out of this process's pipes.
+        await RunScriptAsync(
+            """jq_as_owner "$(jq_postgres_bindir)/pg_ctl" -D "$1" -l "$1/server.log" -m fast -w -t 60 restart""",
+            DataDirectory);
+        DataSource.Clear();
+        return System.Diagnostics.Stopwatch.GetElapsedTime(started);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (DataSource is not null)
+        {
+            await DataSource.DisposeAsync();
+        }
+
+        await RunScriptAsync("""jq_postgres_stop "$1" """, Name);
+        if (DataDirectory.Length > 0 && Path.GetFileName(DataDirectory) == Name && Directory.Exists(DataDirectory))
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+    }
+
+    private static async Task<string> RunScriptAsync(string command, params string[] arguments)
+    {
+        var (exitCode, standardOutput, allOutput) = await ServiceProcess.RunAsync(
+            "bash", ["-c", "source scripts/lib/postgres.sh && " + command, "bash", .. arguments], ScriptTimeout);
+        if (exitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"Cluster command '{command}' with arguments [{string.Join(", ", arguments)}] failed with exit code {exitCode}:\n{allOutput}");
+        }
+
+        return standardOutput;
+    }
+}
