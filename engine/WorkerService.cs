@@ -95,7 +95,9 @@ public sealed partial class WorkerService(
 
     private async Task DrainAsync(TimeSpan shutdownTimeout, CancellationTokenSource stopRunning)
     {
-        var count = running.Count;
+        // Counted from the pools, not from the running attempts: a job claimed just before the
+        // stop may not have registered its attempt yet.
+        var count = _pools.Sum(pool => pool.Busy);
         if (count == 0)
         {
             return;
@@ -112,18 +114,14 @@ public sealed partial class WorkerService(
 
         // The deadline passed, so what still runs is stopped. Each job goes back to 'available'
         // without counting the attempt, and another worker can take it at once.
-        var remaining = running.Snapshot();
-        LogStoppingRemaining(remaining.Count);
-        foreach (var attempt in remaining)
-        {
-            attempt.Stop(StopReason.Shutdown);
-        }
+        LogStoppingRemaining(_pools.Sum(pool => pool.Busy));
+        running.StopAll(StopReason.Shutdown);
 
         using var grace = new CancellationTokenSource(AfterStopGrace, timeProvider);
         if (!await WaitForPoolsAsync(grace.Token))
         {
             await stopRunning.CancelAsync();
-            LogAbandoned(running.Count);
+            LogAbandoned(_pools.Sum(pool => pool.Busy));
         }
     }
 

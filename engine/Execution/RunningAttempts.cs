@@ -60,10 +60,33 @@ public sealed class RunningAttempt(long id, int attempt, string queue, string ki
 public sealed class RunningAttempts
 {
     private readonly ConcurrentDictionary<long, RunningAttempt> _attempts = new();
+    private int _stopNewWith;
 
     public int Count => _attempts.Count;
 
-    public void Add(RunningAttempt attempt) => _attempts[attempt.Id] = attempt;
+    /// <summary>Registers an attempt; one registered after <see cref="StopAll"/> is stopped at once.</summary>
+    public void Add(RunningAttempt attempt)
+    {
+        _attempts[attempt.Id] = attempt;
+
+        // Read after adding, so that an attempt is either in the snapshot of a concurrent
+        // StopAll or sees its reason here.
+        var reason = (StopReason)Volatile.Read(ref _stopNewWith);
+        if (reason != StopReason.None)
+        {
+            attempt.Stop(reason);
+        }
+    }
+
+    /// <summary>Stops every running attempt, and every attempt registered from now on, for <paramref name="reason"/>.</summary>
+    public void StopAll(StopReason reason)
+    {
+        Volatile.Write(ref _stopNewWith, (int)reason);
+        foreach (var attempt in _attempts.Values)
+        {
+            attempt.Stop(reason);
+        }
+    }
 
     public void Remove(RunningAttempt attempt) => _attempts.TryRemove(new KeyValuePair<long, RunningAttempt>(attempt.Id, attempt));
 
