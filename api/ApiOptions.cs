@@ -45,6 +45,28 @@ public sealed class ApiOptions
     /// <c>Webhooks</c> settings as the worker host, which suits small deployments.
     /// </summary>
     public ExecutionMode ExecutionMode { get; set; } = ExecutionMode.External;
+
+    /// <summary>
+    /// Limits that apply to every job of a kind whose request sets none of its own, for example
+    /// <c>Api__KindLimits__0__Kind=email.send</c> with <c>Api__KindLimits__0__Concurrency=5</c>. The
+    /// limit key of such a job is <c>kind:</c> followed by the kind.
+    /// </summary>
+    public List<KindLimit> KindLimits { get; set; } = [];
+}
+
+/// <summary>Default concurrency and rate limits of one job kind.</summary>
+public sealed class KindLimit
+{
+    public string Kind { get; set; } = "";
+
+    /// <summary>Most jobs of the kind running at once across all workers; null for no limit.</summary>
+    public int? Concurrency { get; set; }
+
+    /// <summary>Most starts of jobs of the kind per <see cref="RatePeriod"/>; null for no limit.</summary>
+    public int? RateLimit { get; set; }
+
+    /// <summary>Sliding period of <see cref="RateLimit"/>, up to one day.</summary>
+    public TimeSpan RatePeriod { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>Where the API host's jobs run; see <see cref="ApiOptions.ExecutionMode"/>.</summary>
@@ -86,6 +108,26 @@ public sealed class ApiOptionsValidator : IValidateOptions<ApiOptions>
         {
             failures.Add($"{Prefix}DefaultPageSize is {options.DefaultPageSize}; it must be between 1 and " +
                 $"{Prefix}MaxPageSize ({options.MaxPageSize}).");
+        }
+
+        for (var i = 0; i < options.KindLimits.Count; i++)
+        {
+            var limit = options.KindLimits[i];
+            var key = $"{Prefix}KindLimits:{i}";
+            if (string.IsNullOrWhiteSpace(limit.Kind))
+            {
+                failures.Add($"{key}:Kind is missing.");
+            }
+
+            if (limit.Concurrency is < 1 || limit.RateLimit is < 1)
+            {
+                failures.Add($"{key}:Concurrency and {key}:RateLimit must be at least 1 when set.");
+            }
+
+            if (limit.RatePeriod <= TimeSpan.Zero || limit.RatePeriod > TimeSpan.FromDays(1))
+            {
+                failures.Add($"{key}:RatePeriod is {limit.RatePeriod}; it must be above zero and at most one day.");
+            }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

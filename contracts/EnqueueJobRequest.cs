@@ -42,4 +42,12 @@ public sealed record EnqueueJobRequest
     /// <summary>Free-form labels to filter jobs by.</summary>
     [JsonPropertyName("tags")]
     public IReadOnlyList<string>? Tags { get; init; }
+
+    /// <summary>Caps the running jobs that share a key; the server's per-kind setting when omitted.</summary>
+    [JsonPropertyName("concurrency")]
+    public ConcurrencyLimitSpec? Concurrency { get; init; }
+
+    /// <summary>Caps the starts per period of jobs that share a key; the server's per-kind setting when omitted.</summary>
+    [JsonPropertyName("rate_limit")]
+    public RateLimitSpec? RateLimit { get; init; }
 }

@@ -38,6 +38,14 @@ public sealed record Job
     [JsonPropertyName("tags")]
     public IReadOnlyList<string> Tags { get; init; } = [];
 
+    /// <summary>The concurrency limit the job is claimed under; null when it has none.</summary>
+    [JsonPropertyName("concurrency")]
+    public ConcurrencyLimitSpec? Concurrency { get; init; }
+
+    /// <summary>The rate limit the job is claimed under; null when it has none.</summary>
+    [JsonPropertyName("rate_limit")]
+    public RateLimitSpec? RateLimit { get; init; }
+
     /// <summary>When the job becomes (or became) due.</summary>
     [JsonPropertyName("scheduled_at")]
     public DateTimeOffset ScheduledAt { get; init; }

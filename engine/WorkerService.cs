@@ -151,6 +151,7 @@ public sealed partial class WorkerService(
     private async Task RescueAsync(CancellationToken cancellationToken)
     {
         await processes.DeleteStaleAsync(options.Value.HeartbeatInterval * 3, cancellationToken);
+        await store.PruneRateLimitStartsAsync(cancellationToken);
         var rescued = await store.RescueExpiredAsync(MaintenanceBatchSize, cancellationToken);
         foreach (var job in rescued)
         {

@@ -31,6 +31,12 @@ internal static class JobReader
             LeaseExpiresAt = ReadNullableTime(reader, 16),
             Errors = JsonSerializer.Deserialize<List<JobError>>(reader.GetString(17)) ?? [],
             Result = reader.IsDBNull(18) ? null : JsonSerializer.Deserialize<JsonElement>(reader.GetString(18)),
+            Concurrency = reader.IsDBNull(19)
+                ? null
+                : new ConcurrencyLimitSpec { Key = reader.GetString(19), Limit = reader.GetInt32(20) },
+            RateLimit = reader.IsDBNull(21)
+                ? null
+                : new RateLimitSpec { Key = reader.GetString(21), Limit = reader.GetInt32(22), PeriodSeconds = reader.GetInt32(23) / 1000.0 },
         };
     }
 

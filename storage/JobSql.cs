@@ -17,21 +17,26 @@ internal static class JobSql
     public const string Columns = """
         job.id, job.queue, job.kind, job.args, job.priority, job.state, job.attempt, job.max_attempts,
         job.timeout_ms, job.tags, job.scheduled_at, job.created_at, job.attempted_at, job.finished_at,
-        job.cancel_requested_at, job.worker_id, job.lease_expires_at, job.errors, job.result
+        job.cancel_requested_at, job.worker_id, job.lease_expires_at, job.errors, job.result,
+        job.concurrency_key, job.concurrency_limit, job.rate_limit_key, job.rate_limit, job.rate_limit_period_ms
         """;
 
     /// <summary>
     /// Inserts one row per array element, in array order, and notifies each queue that received
     /// a due job once. Parameters: queues, kinds, args (jsonb), priorities, max attempts, timeouts
-    /// in ms (nullable), tags (jsonb arrays), run times (nullable), delays in ms (nullable).
+    /// in ms (nullable), tags (jsonb arrays), run times (nullable), delays in ms (nullable),
+    /// concurrency keys and limits, rate-limit keys, limits and periods in ms (all nullable).
     /// </summary>
     public const string JobInsertMany = $"""
         WITH input AS (
             SELECT *
             FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::smallint[], $5::integer[],
-                        $6::integer[], $7::jsonb[], $8::timestamptz[], $9::bigint[])
+                        $6::integer[], $7::jsonb[], $8::timestamptz[], $9::bigint[],
+                        $10::text[], $11::integer[], $12::text[], $13::integer[], $14::integer[])
                  WITH ORDINALITY AS i(queue, kind, args, priority, max_attempts,
-                                      timeout_ms, tags, run_at, delay_ms, position)
+                                      timeout_ms, tags, run_at, delay_ms,
+                                      concurrency_key, concurrency_limit, rate_limit_key, rate_limit,
+                                      rate_limit_period_ms, position)
         ),
         timed AS (
             SELECT *, coalesce(run_at, now() + coalesce(delay_ms, 0) * interval '1 millisecond') AS due_at
@@ -39,12 +44,14 @@ internal static class JobSql
         ),
         inserted AS (
             INSERT INTO jobqueue.jobs AS job
-                (queue, kind, args, priority, effective_priority, state, max_attempts, timeout_ms, tags, scheduled_at)
+                (queue, kind, args, priority, effective_priority, state, max_attempts, timeout_ms, tags, scheduled_at,
+                 concurrency_key, concurrency_limit, rate_limit_key, rate_limit, rate_limit_period_ms)
             SELECT queue, kind, args, priority, priority,
                    CASE WHEN due_at <= now() THEN 'available' ELSE 'scheduled' END,
                    max_attempts, timeout_ms,
                    ARRAY(SELECT jsonb_array_elements_text(tags)),
-                   due_at
+                   due_at,
+                   concurrency_key, concurrency_limit, rate_limit_key, rate_limit, rate_limit_period_ms
             FROM timed
             ORDER BY position
             RETURNING {Columns}
@@ -119,72 +126,113 @@ internal static class JobSql
         ORDER BY 1, 2
         """;
 
-    // The claim statements share their UPDATE; they differ in how they find due rows, each in
-    // the order of the index that serves it. SKIP LOCKED lets several workers claim at once
-    // without waiting on each other's rows, and rows of paused queues are passed over.
-    private const string ClaimUpdate = $"""
+    // A claim runs in one transaction: lock candidate rows, then (only for rows with a limit key)
+    // lock the keys and count again, then mark the chosen rows running. The candidate statements
+    // differ in how they find due rows, each in the order of the index that serves it. SKIP
+    // LOCKED lets several workers claim at once without waiting on each other's rows. Rows of
+    // paused queues, and rows whose key is at its limit by this statement's snapshot, are passed
+    // over, so a key at its limit does not block the jobs queued behind it.
+    private const string CandidateColumns = """
+        job.id, job.concurrency_key, job.concurrency_limit, job.rate_limit_key, job.rate_limit, job.rate_limit_period_ms
+        """;
+
+    private const string Claimable = """
+        NOT EXISTS (SELECT 1 FROM jobqueue.queues AS q WHERE q.name = job.queue AND q.paused_at IS NOT NULL)
+        AND (job.concurrency_key IS NULL OR job.concurrency_limit > (
+            SELECT count(*) FROM jobqueue.jobs AS busy
+            WHERE busy.state = 'running' AND busy.concurrency_key = job.concurrency_key))
+        AND (job.rate_limit_key IS NULL OR job.rate_limit > (
+            SELECT count(*) FROM jobqueue.rate_limit_starts AS start
+            WHERE start.key = job.rate_limit_key
+              AND start.started_at > now() - job.rate_limit_period_ms * interval '1 millisecond'))
+        """;
+
+    /// <summary>Locks up to $2 claimable jobs of every queue; $1 is unused.</summary>
+    public const string JobLockCandidatesAny = $"""
+        SELECT {CandidateColumns}
+        FROM jobqueue.jobs AS job
+        WHERE job.state = 'available' AND {Claimable}
+        ORDER BY job.effective_priority, job.scheduled_at, job.id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+        """;
+
+    /// <summary>
+    /// Locks up to $2 claimable jobs of the queues in $1. Each queue is searched on its own, in
+    /// index order, and the best $2 of them are kept; one scan over all the queues would have to
+    /// sort every available row of them instead.
+    /// </summary>
+    public const string JobLockCandidatesInQueues = $"""
+        SELECT candidate.id, candidate.concurrency_key, candidate.concurrency_limit,
+               candidate.rate_limit_key, candidate.rate_limit, candidate.rate_limit_period_ms
+        FROM unnest($1::text[]) AS wanted(queue)
+        CROSS JOIN LATERAL (
+            SELECT {CandidateColumns}, job.effective_priority, job.scheduled_at
+            FROM jobqueue.jobs AS job
+            WHERE job.state = 'available' AND job.queue = wanted.queue AND {Claimable}
+            ORDER BY job.effective_priority, job.scheduled_at, job.id
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        ) AS candidate
+        ORDER BY candidate.effective_priority, candidate.scheduled_at, candidate.id
+        LIMIT $2
+        """;
+
+    /// <summary>Locks up to $2 claimable jobs of every queue except those in $1.</summary>
+    public const string JobLockCandidatesExceptQueues = $"""
+        SELECT {CandidateColumns}
+        FROM jobqueue.jobs AS job
+        WHERE job.state = 'available' AND job.queue <> ALL($1::text[]) AND {Claimable}
+        ORDER BY job.effective_priority, job.scheduled_at, job.id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+        """;
+
+    /// <summary>
+    /// Takes a transaction-scoped advisory lock per limit key in $1, in sorted order so that two
+    /// claims never wait on each other in a cycle. A later statement of the same transaction then
+    /// sees every claim that held a key before, because it takes a new snapshot.
+    /// </summary>
+    public const string LimitKeysLock = """
+        SELECT count(pg_advisory_xact_lock(hashtextextended(key, 0)))
+        FROM (SELECT DISTINCT key FROM unnest($1::text[]) AS keys(key) ORDER BY key) AS sorted
+        """;
+
+    /// <summary>
+    /// Returns, per concurrency key in $1, its running jobs, and per rate-limit key and period
+    /// in ms ($2, $3), its starts within the period.
+    /// </summary>
+    public const string LimitKeysCount = """
+        SELECT 'concurrency', k.key, 0, (
+            SELECT count(*) FROM jobqueue.jobs AS busy WHERE busy.state = 'running' AND busy.concurrency_key = k.key)
+        FROM unnest($1::text[]) AS k(key)
+        UNION ALL
+        SELECT 'rate', r.key, r.period_ms, (
+            SELECT count(*) FROM jobqueue.rate_limit_starts AS start
+            WHERE start.key = r.key AND start.started_at > now() - r.period_ms * interval '1 millisecond')
+        FROM unnest($2::text[], $3::integer[]) AS r(key, period_ms)
+        """;
+
+    /// <summary>Marks the locked jobs $1 running for worker $2, each leased for $3 ms.</summary>
+    public const string JobClaimLocked = $"""
         UPDATE jobqueue.jobs AS job
         SET state = 'running',
             attempt = job.attempt + 1,
             attempted_at = now(),
-            worker_id = $3,
-            lease_expires_at = now() + $4 * interval '1 millisecond'
-        FROM due
-        WHERE job.id = due.id
+            worker_id = $2,
+            lease_expires_at = now() + $3 * interval '1 millisecond'
+        WHERE job.id = ANY($1::bigint[]) AND job.state = 'available'
         RETURNING {Columns}
         """;
 
-    /// <summary>Claims like <see cref="JobClaimAvailableInQueues"/>, from every queue.</summary>
-    public const string JobClaimAvailableAny = $"""
-        WITH due AS (
-            SELECT job.id
-            FROM jobqueue.jobs AS job
-            WHERE job.state = 'available' AND {NotPaused}
-            ORDER BY job.effective_priority, job.scheduled_at, job.id
-            LIMIT $2
-            FOR UPDATE SKIP LOCKED
-        )
-        {ClaimUpdate}
+    /// <summary>Records the starts of rate-limited jobs: keys $1, job ids $2.</summary>
+    public const string RateLimitStartsInsert = """
+        INSERT INTO jobqueue.rate_limit_starts (key, job_id) SELECT * FROM unnest($1::text[], $2::bigint[])
         """;
 
-    private const string NotPaused = """
-        NOT EXISTS (SELECT 1 FROM jobqueue.queues AS q WHERE q.name = job.queue AND q.paused_at IS NOT NULL)
-        """;
-
-    /// <summary>
-    /// Claims up to $2 available jobs of the queues in $1 for worker $3, each leased for $4 ms.
-    /// Each queue is searched on its own, in index order, and the best $2 of them are taken;
-    /// one scan over all the queues would have to sort every available row of them instead.
-    /// </summary>
-    public const string JobClaimAvailableInQueues = $"""
-        WITH due AS (
-            SELECT candidate.id
-            FROM unnest($1::text[]) AS wanted(queue)
-            CROSS JOIN LATERAL (
-                SELECT job.id, job.effective_priority, job.scheduled_at
-                FROM jobqueue.jobs AS job
-                WHERE job.state = 'available' AND job.queue = wanted.queue AND {NotPaused}
-                ORDER BY job.effective_priority, job.scheduled_at, job.id
-                LIMIT $2
-                FOR UPDATE SKIP LOCKED
-            ) AS candidate
-            ORDER BY candidate.effective_priority, candidate.scheduled_at, candidate.id
-            LIMIT $2
-        )
-        {ClaimUpdate}
-        """;
-
-    /// <summary>Claims like <see cref="JobClaimAvailableInQueues"/>, from every queue except those in $1.</summary>
-    public const string JobClaimAvailableExceptQueues = $"""
-        WITH due AS (
-            SELECT job.id
-            FROM jobqueue.jobs AS job
-            WHERE job.state = 'available' AND job.queue <> ALL($1::text[]) AND {NotPaused}
-            ORDER BY job.effective_priority, job.scheduled_at, job.id
-            LIMIT $2
-            FOR UPDATE SKIP LOCKED
-        )
-        {ClaimUpdate}
+    /// <summary>Deletes starts older than one day, the longest rate-limit period.</summary>
+    public const string RateLimitStartsPrune = """
+        DELETE FROM jobqueue.rate_limit_starts WHERE started_at < now() - interval '1 day'
         """;
 
     /// <summary>

@@ -7,29 +7,6 @@ namespace JobQueue.Storage;
 /// <summary>The statements a worker host runs: claim, outcomes, leases, promotion and rescue.</summary>
 public sealed partial class JobStore
 {
-    /// <summary>Claims up to <paramref name="limit"/> available jobs for one pool, leased to the worker.</summary>
-    public async Task<IReadOnlyList<Job>> ClaimAsync(
-        QueueFilter queues, int limit, string workerId, TimeSpan lease, CancellationToken cancellationToken)
-    {
-        var sql = queues.Queues is null ? JobSql.JobClaimAvailableAny
-            : queues.Exclude ? JobSql.JobClaimAvailableExceptQueues
-            : JobSql.JobClaimAvailableInQueues;
-        await using var command = dataSource.CreateCommand(sql);
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = queues.Queues?.ToArray() ?? [] });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = workerId });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)lease.TotalMilliseconds });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var jobs = await JobReader.ReadAllAsync(reader, cancellationToken);
-
-        // UPDATE … RETURNING does not keep the order of the locking subquery.
-        // The order only matters for logs and tests, because the whole batch starts at once.
-        jobs.Sort((a, b) => a.Priority != b.Priority
-            ? a.Priority.CompareTo(b.Priority)
-            : a.ScheduledAt != b.ScheduledAt ? a.ScheduledAt.CompareTo(b.ScheduledAt) : a.Id.CompareTo(b.Id));
-        return jobs;
-    }
-
     /// <summary>Completes the attempt if it still holds the job; false means the write was fenced off.</summary>
     public async Task<bool> CompleteAsync(long id, int attempt, string? resultJson, CancellationToken cancellationToken)
     {

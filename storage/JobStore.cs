@@ -26,6 +26,11 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
         var tags = new string[count];
         var runAts = new DateTimeOffset?[count];
         var delays = new long?[count];
+        var concurrencyKeys = new string?[count];
+        var concurrencyLimits = new int?[count];
+        var rateKeys = new string?[count];
+        var rateLimits = new int?[count];
+        var ratePeriods = new int?[count];
         for (var i = 0; i < count; i++)
         {
             var job = jobs[i];
@@ -38,6 +43,11 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
             tags[i] = System.Text.Json.JsonSerializer.Serialize(job.Tags);
             runAts[i] = job.RunAt?.ToUniversalTime();
             delays[i] = job.DelayMs;
+            concurrencyKeys[i] = job.Concurrency?.Key;
+            concurrencyLimits[i] = job.Concurrency?.Limit;
+            rateKeys[i] = job.RateLimit?.Key;
+            rateLimits[i] = job.RateLimit?.Limit;
+            ratePeriods[i] = job.RateLimit?.PeriodMs;
         }
 
         await using var command = dataSource.CreateCommand(JobSql.JobInsertMany);
@@ -50,6 +60,11 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = tags, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]> { TypedValue = runAts });
         command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = delays });
+        command.Parameters.Add(new NpgsqlParameter { Value = concurrencyKeys, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = concurrencyLimits });
+        command.Parameters.Add(new NpgsqlParameter { Value = rateKeys, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = rateLimits });
+        command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = ratePeriods });
 
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await JobReader.ReadAllAsync(reader, cancellationToken);

@@ -13,7 +13,20 @@ public sealed record NewJob(
     int? TimeoutMs,
     IReadOnlyList<string> Tags,
     DateTimeOffset? RunAt,
-    long? DelayMs);
+    long? DelayMs)
+{
+    /// <summary>At most <see cref="ConcurrencyLimit.Limit"/> running jobs share this key, across all workers.</summary>
+    public ConcurrencyLimit? Concurrency { get; init; }
+
+    /// <summary>At most <see cref="RateLimit.Limit"/> jobs with this key start in any period.</summary>
+    public RateLimit? RateLimit { get; init; }
+}
+
+/// <summary>A per-key cap on running jobs.</summary>
+public sealed record ConcurrencyLimit(string Key, int Limit);
+
+/// <summary>A per-key cap on starts in any sliding period of <paramref name="PeriodMs"/> milliseconds.</summary>
+public sealed record RateLimit(string Key, int Limit, int PeriodMs);
 
 /// <summary>Filters of a job list; null members do not filter.</summary>
 public sealed record JobFilter(string? Queue, string? State, string? Kind, string? Tag);

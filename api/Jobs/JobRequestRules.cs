@@ -22,6 +22,16 @@ public sealed class JobRequestRules : AbstractValidator<EnqueueJobRequest>
     /// <summary>Longest delay: ten years of 365.25 days, in seconds.</summary>
     public const double MaxDelaySeconds = 10 * 365.25 * 86_400;
 
+    public const int MaxLimitKeyLength = 255;
+    public const int MaxConcurrencyLimit = 10_000;
+    public const int MaxRateLimit = 1_000_000;
+
+    /// <summary>Longest rate-limit period: one day, in seconds, which is how long starts are kept.</summary>
+    public const double MaxRatePeriodSeconds = 86_400;
+
+    private static bool IsValidLimitKey(string? key) =>
+        key is { Length: > 0 and <= MaxLimitKeyLength } && !TextRules.HasControlCharacter(key) && TextRules.IsWellFormedUtf16(key);
+
     public JobRequestRules(IOptions<ApiOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -67,6 +77,32 @@ public sealed class JobRequestRules : AbstractValidator<EnqueueJobRequest>
             .Length(1, MaxTagLength).WithMessage($"A tag must be 1 to {MaxTagLength} characters.")
             .Must(tag => tag is null || (!tag.Contains('\0', StringComparison.Ordinal) && TextRules.IsWellFormedUtf16(tag)))
             .WithMessage("A tag must not contain U+0000 or unpaired surrogates.");
+
+        RuleFor(job => job.Concurrency!.Key)
+            .Must(IsValidLimitKey).WithMessage($"concurrency.key must be 1 to {MaxLimitKeyLength} characters without control characters.")
+            .OverridePropertyName("concurrency.key")
+            .When(job => job.Concurrency is not null);
+
+        RuleFor(job => job.Concurrency!.Limit)
+            .InclusiveBetween(1, MaxConcurrencyLimit).WithMessage($"concurrency.limit must be between 1 and {MaxConcurrencyLimit}.")
+            .OverridePropertyName("concurrency.limit")
+            .When(job => job.Concurrency is not null);
+
+        RuleFor(job => job.RateLimit!.Key)
+            .Must(IsValidLimitKey).WithMessage($"rate_limit.key must be 1 to {MaxLimitKeyLength} characters without control characters.")
+            .OverridePropertyName("rate_limit.key")
+            .When(job => job.RateLimit is not null);
+
+        RuleFor(job => job.RateLimit!.Limit)
+            .InclusiveBetween(1, MaxRateLimit).WithMessage($"rate_limit.limit must be between 1 and {MaxRateLimit}.")
+            .OverridePropertyName("rate_limit.limit")
+            .When(job => job.RateLimit is not null);
+
+        RuleFor(job => job.RateLimit!.PeriodSeconds)
+            .Must(seconds => seconds is >= 0.001 and <= MaxRatePeriodSeconds)
+            .WithMessage($"rate_limit.period_seconds must be between 0.001 and {MaxRatePeriodSeconds} (one day).")
+            .OverridePropertyName("rate_limit.period_seconds")
+            .When(job => job.RateLimit is not null);
 
         RuleFor(job => job.Args)
             .Custom((args, context) =>

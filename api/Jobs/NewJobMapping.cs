@@ -20,6 +20,8 @@ public static class NewJobMapping
         int? timeoutMs = request.TimeoutSeconds is { } timeout ? (int)Math.Ceiling(timeout * 1000) : null;
         long? delayMs = request.DelaySeconds is { } delay ? (long)Math.Round(delay * 1000) : null;
 
+        var kindLimit = options.KindLimits.FirstOrDefault(limit => limit.Kind == request.Kind);
+        var kindKey = "kind:" + request.Kind;
         return new NewJob(
             Queue: request.Queue ?? DefaultQueue,
             Kind: request.Kind,
@@ -29,6 +31,14 @@ public static class NewJobMapping
             TimeoutMs: timeoutMs,
             Tags: request.Tags ?? [],
             RunAt: request.RunAt,
-            DelayMs: delayMs);
+            DelayMs: delayMs)
+        {
+            Concurrency = request.Concurrency is { } concurrency ? new ConcurrencyLimit(concurrency.Key, concurrency.Limit)
+                : kindLimit?.Concurrency is { } kindConcurrency ? new ConcurrencyLimit(kindKey, kindConcurrency)
+                : null,
+            RateLimit = request.RateLimit is { } rate ? new RateLimit(rate.Key, rate.Limit, (int)Math.Ceiling(rate.PeriodSeconds * 1000))
+                : kindLimit?.RateLimit is { } kindRate ? new RateLimit(kindKey, kindRate, (int)kindLimit.RatePeriod.TotalMilliseconds)
+                : null,
+        };
     }
 }

@@ -83,3 +83,33 @@ public sealed class QueueAndProcessTests(ApiHost api)
         await processes.UnregisterAsync(workerId, CancellationToken.None);
     }
 }
+
+[Collection(ApiHostGroup.Name)]
+public sealed class JobLimitTests(ApiHost api)
+{
+    [Fact]
+    public async Task Enqueue_stores_concurrency_and_rate_limit()
+    {
+        var job = await api.EnqueueAsync("""
+            {"kind": "mail", "concurrency": {"key": "tenant:9", "limit": 3},
+             "rate_limit": {"key": "smtp", "limit": 50, "period_seconds": 2.5}}
+            """);
+
+        var stored = (await api.GetAsync($"/v1/jobs/{job.Id}")).Read<Job>();
+
+        Assert.Equal("tenant:9", stored.Concurrency!.Key);
+        Assert.Equal(3, stored.Concurrency.Limit);
+        Assert.Equal("smtp", stored.RateLimit!.Key);
+        Assert.Equal(50, stored.RateLimit.Limit);
+        Assert.Equal(2.5, stored.RateLimit.PeriodSeconds);
+    }
+
+    [Fact]
+    public async Task Job_without_limits_has_none()
+    {
+        var job = await api.EnqueueAsync("""{"kind": "plain"}""");
+
+        Assert.Null(job.Concurrency);
+        Assert.Null(job.RateLimit);
+    }
+}

@@ -187,4 +187,31 @@ public sealed class WorkerTests(TestDatabase database) : IClassFixture<TestDatab
         Assert.True(done.AttemptedAt >= job.ScheduledAt);
         await host.StopAsync();
     }
+
+    [Fact]
+    public async Task Concurrency_limit_serialises_jobs_of_a_key()
+    {
+        using var host = await StartWorkerAsync();
+        var jobs = await database.Jobs.InsertManyAsync(
+            Enumerable.Range(0, 4)
+                .Select(_ => Job("sleep", """{"ms":150}""") with { Concurrency = new ConcurrencyLimit("serial", 1) })
+                .ToList(),
+            CancellationToken.None);
+
+        var done = new List<Job>();
+        foreach (var job in jobs)
+        {
+            done.Add(await database.Jobs.WaitForFinalAsync(job.Id));
+        }
+
+        Assert.All(done, job => Assert.Equal(JobState.Completed, job.State));
+        var ordered = done.OrderBy(job => job.AttemptedAt).ToList();
+        for (var i = 1; i < ordered.Count; i++)
+        {
+            Assert.True(ordered[i].AttemptedAt >= ordered[i - 1].FinishedAt,
+                $"job {ordered[i].Id} started at {ordered[i].AttemptedAt:O} before job {ordered[i - 1].Id} finished at {ordered[i - 1].FinishedAt:O}");
+        }
+
+        await host.StopAsync();
+    }
 }
