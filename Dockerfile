@@ -36,5 +36,8 @@ ENTRYPOINT ["dotnet", "/app/api/JobQueue.Api.dll"]
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS worker
 WORKDIR /app/worker
 COPY --from=build /app/worker .
+# Liveness and readiness probes: /healthz/live and /healthz/ready.
+ENV Worker__HealthUrls=http://+:8080
+EXPOSE 8080
 USER $APP_UID
 ENTRYPOINT ["dotnet", "/app/worker/JobQueue.Worker.dll"]

@@ -4,7 +4,8 @@ using JobQueue.Worker;
 using Microsoft.Extensions.Options;
 
 // Usage: JobQueue.Worker [migrate] [--queues "mice:2;elephants:1"] [--Section:Key value ...]
-// 'migrate' applies the schema migrations and exits; without it the worker runs until stopped.
+// 'migrate' applies the schema migrations and exits. Without it the worker runs until stopped,
+// and serves health probes on Worker:HealthUrls when that is set.
 var migrateOnly = args.Length > 0 && args[0] == "migrate";
 var hostArgs = migrateOnly ? args[1..] : args;
 
@@ -23,6 +24,7 @@ if (migrateOnly)
 }
 
 builder.Services.AddJobQueueWorker(builder.Configuration);
+builder.Services.AddHostedService<HealthServer>();
 if (builder.Configuration.GetValue("Database:MigrateOnStartup", true))
 {
     // Registered first, so the schema exists before the listener and the pools start.

@@ -20,6 +20,7 @@ public sealed class EndToEndTests : IClassFixture<TestDatabase>, IAsyncLifetime
     private readonly string _recordFile = Path.Combine(Path.GetTempPath(), $"jobqueue-e2e-{Guid.NewGuid():N}.jsonl");
     private readonly List<ServiceProcess> _processes = [];
     private string _apiUrl = "";
+    private string _workerHealthUrl = "";
 
     public EndToEndTests(TestDatabase database) => _database = database;
 
@@ -57,6 +58,7 @@ public sealed class EndToEndTests : IClassFixture<TestDatabase>, IAsyncLifetime
             ["Webhooks__Routes__0__Kind"] = WebhookKind,
             ["Webhooks__Routes__0__Url"] = $"http://127.0.0.1:{receiverPort}/hooks/email",
             ["Webhooks__Routes__0__Secret"] = _secret,
+            ["Worker__HealthUrls"] = _workerHealthUrl = $"http://127.0.0.1:{ServiceProcess.FreePort()}",
         };
         _processes.Add(ServiceProcess.Start("dotnet", [Published("worker")], worker));
 
@@ -151,6 +153,29 @@ public sealed class EndToEndTests : IClassFixture<TestDatabase>, IAsyncLifetime
         Assert.All(records, r => Assert.Equal(503, r.GetProperty("status").GetInt32()));
         Assert.All(records, r => Assert.True(r.GetProperty("signature_valid").GetBoolean()));
         Assert.Equal([1, 2], records.Select(r => r.GetProperty("attempt").GetInt32()));
+    }
+
+    [Fact]
+    public async Task Worker_serves_health_probes()
+    {
+        using var client = new HttpClient { BaseAddress = new Uri(_workerHealthUrl) };
+
+        using var live = await client.GetAsync("/healthz/live");
+        var readyBody = "";
+        for (var i = 0; i < 50; i++)
+        {
+            using var ready = await client.GetAsync("/healthz/ready");
+            readyBody = await ready.Content.ReadAsStringAsync();
+            if (ready.IsSuccessStatusCode)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.True(live.IsSuccessStatusCode, $"liveness returned {(int)live.StatusCode}");
+        Assert.Equal("ready", JsonDocument.Parse(readyBody).RootElement.GetProperty("status").GetString());
     }
 
     private async Task<ProducerSummary> RunProducerAsync(string program, string script, params string[] options)
