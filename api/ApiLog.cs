@@ -50,8 +50,8 @@ internal static partial class ApiLog
     public static partial void QueueResumed(ILogger logger, string queue);
 
     [LoggerMessage(EventId = 2040, Level = LogLevel.Information,
-        Message = "Execution mode is async: this API process also runs a worker")]
-    public static partial void RunningWorkerInProcess(ILogger logger);
+        Message = "Execution mode is {Mode}: this API process runs jobs itself")]
+    public static partial void RunningWorkerInProcess(ILogger logger, ExecutionMode mode);
 
     [LoggerMessage(EventId = 2030, Level = LogLevel.Warning,
         Message = "Readiness check failed: the database could not be reached")]

@@ -42,7 +42,10 @@ public sealed class ApiOptions
     /// <summary>
     /// Where jobs run. <c>external</c> (the default): in separate worker processes. <c>async</c>:
     /// this API process also runs a worker, configured by the same <c>Worker</c> and
-    /// <c>Webhooks</c> settings as the worker host, which suits small deployments.
+    /// <c>Webhooks</c> settings as the worker host, which suits small deployments. <c>inline</c>:
+    /// an enqueue request runs the first attempt of each due job before it responds, so the
+    /// response shows the outcome. No background worker runs, so retries and scheduled jobs wait
+    /// for a worker host. Meant for tests.
     /// </summary>
     public ExecutionMode ExecutionMode { get; set; } = ExecutionMode.External;
 
@@ -74,6 +77,7 @@ public enum ExecutionMode
 {
     External,
     Async,
+    Inline,
 }
 
 /// <summary>Checks <see cref="ApiOptions"/> at start-up, naming each bad setting by its configuration key.</summary>

@@ -17,10 +17,35 @@ public static class EngineServiceCollectionExtensions
     private static readonly TimeSpan WebhookConnectTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Registers the worker's services and the built-in job kinds (<c>noop</c>, <c>echo</c>,
-    /// <c>sleep</c>, <c>fail</c>). Storage must be registered too.
+    /// Registers the worker: pools that claim and run jobs, the listener, and the maintenance
+    /// loops, with everything <see cref="AddJobQueueExecution"/> registers. Storage must be
+    /// registered too.
     /// </summary>
     public static IServiceCollection AddJobQueueWorker(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddJobQueueExecution(configuration);
+        services.TryAddSingleton<NotificationListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<NotificationListener>());
+        services.TryAddSingleton<WorkerService>();
+        services.AddHostedService(sp => sp.GetRequiredService<WorkerService>());
+
+        // The host must wait for the drain: the shutdown timeout, a grace period for the stop
+        // to take effect, and time to store the outcomes.
+        services.Configure<HostOptions>(host =>
+        {
+            var wanted = configuration.GetSection(WorkerOptions.SectionName).Get<WorkerOptions>()?.ShutdownTimeout
+                ?? WorkerOptions.DefaultShutdownTimeout;
+            host.ShutdownTimeout = wanted + TimeSpan.FromSeconds(15);
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// Registers what runs a claimed attempt, without any background loop: dispatchers, the
+    /// built-in job kinds (<c>noop</c>, <c>echo</c>, <c>sleep</c>, <c>fail</c>) and the
+    /// <see cref="InlineExecutor"/>. Storage must be registered too.
+    /// </summary>
+    public static IServiceCollection AddJobQueueExecution(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<WorkerOptions>()
             .Bind(configuration.GetSection(WorkerOptions.SectionName))
@@ -38,6 +63,7 @@ public static class EngineServiceCollectionExtensions
         services.TryAddSingleton<ResultSerializer>();
         services.TryAddSingleton<JobRunner>();
         services.TryAddSingleton<LeaseKeeper>();
+        services.TryAddSingleton<InlineExecutor>();
         services.TryAddSingleton<HandlerDispatcher>();
         services.TryAddSingleton<WebhookDispatcher>();
 
@@ -54,20 +80,6 @@ public static class EngineServiceCollectionExtensions
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
                 AutomaticDecompression = DecompressionMethods.None,
             });
-
-        services.TryAddSingleton<NotificationListener>();
-        services.AddHostedService(sp => sp.GetRequiredService<NotificationListener>());
-        services.TryAddSingleton<WorkerService>();
-        services.AddHostedService(sp => sp.GetRequiredService<WorkerService>());
-
-        // The host must wait for the drain: the shutdown timeout, a grace period for the stop
-        // to take effect, and time to store the outcomes.
-        services.Configure<HostOptions>(host =>
-        {
-            var wanted = configuration.GetSection(WorkerOptions.SectionName).Get<WorkerOptions>()?.ShutdownTimeout
-                ?? WorkerOptions.DefaultShutdownTimeout;
-            host.ShutdownTimeout = wanted + TimeSpan.FromSeconds(15);
-        });
 
         services.AddJobHandler<NoopHandler>(NoopHandler.Kind);
         services.AddJobHandler<EchoHandler>(EchoHandler.Kind);

@@ -225,6 +225,28 @@ internal static class JobSql
         RETURNING {Columns}
         """;
 
+    /// <summary>
+    /// Claims the named jobs $1 that are available, for worker $2 with a lease of $3 ms, skipping
+    /// rows another worker has locked. Inline execution uses it; limits do not apply there.
+    /// </summary>
+    public const string JobClaimByIds = $"""
+        WITH due AS (
+            SELECT id FROM jobqueue.jobs
+            WHERE id = ANY($1::bigint[]) AND state = 'available'
+            ORDER BY id
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE jobqueue.jobs AS job
+        SET state = 'running',
+            attempt = job.attempt + 1,
+            attempted_at = now(),
+            worker_id = $2,
+            lease_expires_at = now() + $3 * interval '1 millisecond'
+        FROM due
+        WHERE job.id = due.id
+        RETURNING {Columns}
+        """;
+
     /// <summary>Records the starts of rate-limited jobs: keys $1, job ids $2.</summary>
     public const string RateLimitStartsInsert = """
         INSERT INTO jobqueue.rate_limit_starts (key, job_id) SELECT * FROM unnest($1::text[], $2::bigint[])

@@ -144,6 +144,20 @@ public sealed partial class JobStore
         return await JobReader.ReadAllAsync(reader, cancellationToken);
     }
 
+    /// <summary>Claims the given jobs that are available, in id order, for inline execution.</summary>
+    public async Task<IReadOnlyList<Job>> ClaimByIdsAsync(
+        IReadOnlyList<long> ids, string workerId, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(JobSql.JobClaimByIds);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = workerId });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)lease.TotalMilliseconds });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var jobs = await JobReader.ReadAllAsync(reader, cancellationToken);
+        jobs.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return jobs;
+    }
+
     /// <summary>Deletes rate-limit starts older than the longest allowed period.</summary>
     public async Task<int> PruneRateLimitStartsAsync(CancellationToken cancellationToken)
     {

@@ -39,6 +39,12 @@ public static class ApiApplication
             services.AddJobQueueWorker(builder.Configuration);
             services.AddHostedService<AsyncModeNotice>();
         }
+        else if (mode == ExecutionMode.Inline)
+        {
+            // No background worker: tests get exactly one attempt per due job, in the request.
+            services.AddJobQueueExecution(builder.Configuration);
+            services.AddHostedService<AsyncModeNotice>();
+        }
 
         services.AddFastEndpoints(options => options.Assemblies = [typeof(ApiApplication).Assembly]);
         services.AddJobQueueOpenApi();

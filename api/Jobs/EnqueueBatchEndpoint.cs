@@ -41,6 +41,7 @@ public sealed class EnqueueBatchEndpoint(JobStore store, IOptions<ApiOptions> op
         var jobs = req.Jobs.Select(job => NewJobMapping.ToNewJob(job, settings)).ToList();
         var stored = await store.InsertManyAsync(jobs, ct);
         ApiLog.JobsEnqueued(logger, stored.Count, stored[0].Id);
+        stored = await InlineRuns.RunIfInlineAsync(HttpContext.RequestServices, store, stored, ct);
         await Send.ResponseAsync(new EnqueueBatchResponse { Jobs = stored }, StatusCodes.Status201Created, ct);
     }
 }

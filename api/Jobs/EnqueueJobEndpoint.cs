@@ -38,8 +38,9 @@ public sealed class EnqueueJobEndpoint(JobStore store, IOptions<ApiOptions> opti
     public override async Task HandleAsync(EnqueueJobRequest req, CancellationToken ct)
     {
         var stored = await store.InsertManyAsync([NewJobMapping.ToNewJob(req, options.Value)], ct);
+        ApiLog.JobsEnqueued(logger, 1, stored[0].Id);
+        stored = await InlineRuns.RunIfInlineAsync(HttpContext.RequestServices, store, stored, ct);
         var job = stored[0];
-        ApiLog.JobsEnqueued(logger, 1, job.Id);
         HttpContext.Response.Headers.Location = JobRoutes.JobPath(job.Id);
         await Send.ResponseAsync(job, StatusCodes.Status201Created, ct);
     }

@@ -47,3 +47,69 @@ public sealed class AsyncModeTests : IAsyncLifetime
         Assert.Equal(7, done.Result!.Value.GetProperty("n").GetInt32());
     }
 }
+
+/// <summary>The API host with <c>Api:ExecutionMode=inline</c>, which runs first attempts inside the enqueue request.</summary>
+[Collection(ApiHostGroup.Name)]
+public sealed class InlineModeTests : IAsyncLifetime
+{
+    private readonly TestDatabase _database = new();
+    private IAlbaHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _database.InitializeAsync();
+        _host = await AlbaHost.For<Program>(builder =>
+        {
+            builder.UseSetting("ConnectionStrings:JobQueue", _database.ConnectionString);
+            builder.UseSetting("Api:ExecutionMode", "inline");
+            builder.UseEnvironment("Development");
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    private async Task<string> PostAsync(string url, string json)
+    {
+        var result = await _host.Scenario(s =>
+        {
+            s.Post.Text(json).ContentType("application/json").ToUrl(url);
+            s.StatusCodeShouldBe(201);
+        });
+        return await result.ReadAsTextAsync();
+    }
+
+    [Fact]
+    public async Task Enqueue_response_shows_the_outcome()
+    {
+        var body = await PostAsync("/v1/jobs", """{"kind": "echo", "args": {"n": 3}}""");
+        var job = System.Text.Json.JsonSerializer.Deserialize<Job>(body)!;
+
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(3, job.Result!.Value.GetProperty("n").GetInt32());
+        Assert.Equal(1, job.Attempt);
+    }
+
+    [Fact]
+    public async Task Failed_first_attempt_is_retryable_in_response()
+    {
+        var body = await PostAsync("/v1/jobs", """{"kind": "fail", "args": {"message": "nope"}, "max_attempts": 2}""");
+        var job = System.Text.Json.JsonSerializer.Deserialize<Job>(body)!;
+
+        Assert.Equal(JobState.Retryable, job.State);
+        Assert.Equal("nope", Assert.Single(job.Errors).Message);
+    }
+
+    [Fact]
+    public async Task Batch_runs_due_jobs_and_leaves_scheduled_ones()
+    {
+        var body = await PostAsync("/v1/jobs/batch",
+            """{"jobs": [{"kind": "echo"}, {"kind": "noop"}, {"kind": "noop", "delay_seconds": 600}]}""");
+        var jobs = System.Text.Json.JsonSerializer.Deserialize<EnqueueBatchResponse>(body)!.Jobs;
+
+        Assert.Equal([JobState.Completed, JobState.Completed, JobState.Scheduled], jobs.Select(j => j.State));
+    }
+}
