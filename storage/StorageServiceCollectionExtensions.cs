@@ -11,6 +11,12 @@ public static class StorageServiceCollectionExtensions
     public const string ConnectionStringName = "JobQueue";
 
     /// <summary>
+    /// Server-side limit on a session idle inside a transaction, set on the hosts' connections
+    /// unless the connection string's Options already set it.
+    /// </summary>
+    public const int IdleInTransactionTimeoutMs = 10_000;
+
+    /// <summary>
     /// Registers the data source, migrator and job store, reading the connection string from
     /// <c>ConnectionStrings:JobQueue</c> (environment variable <c>ConnectionStrings__JobQueue</c>).
     /// </summary>
@@ -28,6 +34,14 @@ public static class StorageServiceCollectionExtensions
         if (string.IsNullOrEmpty(builder.ApplicationName))
         {
             builder.ApplicationName = "jobqueue";
+        }
+
+        // A claim holds row locks in an open transaction for a few round trips. If its process
+        // freezes in between, the server ends the session after this long, which releases the
+        // rows for other workers; the hosts never leave a transaction idle on purpose.
+        if (builder.Options?.Contains("idle_in_transaction_session_timeout", StringComparison.Ordinal) != true)
+        {
+            builder.Options = $"{builder.Options} -c idle_in_transaction_session_timeout={IdleInTransactionTimeoutMs}".Trim();
         }
 
         services.TryAddSingleton(TimeProvider.System);

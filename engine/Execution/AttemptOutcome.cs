@@ -12,8 +12,12 @@ public abstract record AttemptOutcome
     /// <summary>The attempt succeeded; <paramref name="ResultJson"/> is stored as the job's result.</summary>
     public sealed record Succeeded(string? ResultJson) : AttemptOutcome;
 
-    /// <summary>The attempt failed; <paramref name="Retry"/> false discards the job even with attempts left.</summary>
-    public sealed record Failed(JobFailure Failure, bool Retry = true) : AttemptOutcome;
+    /// <summary>
+    /// The attempt failed. <paramref name="Retry"/> false discards the job even with attempts
+    /// left. <paramref name="RetryAfter"/>, when set, replaces the backoff delay, for a target
+    /// that said when to come back.
+    /// </summary>
+    public sealed record Failed(JobFailure Failure, bool Retry = true, TimeSpan? RetryAfter = null) : AttemptOutcome;
 
     /// <summary>The worker stopped the attempt for shutdown: the job is due again at once and the attempt is not counted.</summary>
     public sealed record Released(JobFailure Reason) : AttemptOutcome;

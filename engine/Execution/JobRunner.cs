@@ -38,6 +38,16 @@ public sealed partial class JobRunner(
         running.Add(attempt);
         try
         {
+            // A worker that was paused between its claim and here (a stopped process, a long GC
+            // pause) may find the lease gone and the job rescued; running it now could overlap
+            // the retry that another worker started.
+            var leaseLeft = attempt.LeaseValidUntil - timeProvider.GetUtcNow();
+            if (leaseLeft <= options.Value.LeaseDuration * LeaseKeeper.SafetyMargin)
+            {
+                LogStaleClaim(job.Id, job.Attempt, leaseLeft.TotalMilliseconds);
+                return;
+            }
+
             var outcome = await DispatchAsync(job, attempt);
             if (outcome is not null)
             {
@@ -147,7 +157,7 @@ public sealed partial class JobRunner(
                 break;
 
             case AttemptOutcome.Failed failed:
-                var delay = retryPolicy.DelayAfter(job.Attempt);
+                var delay = failed.RetryAfter ?? retryPolicy.DelayAfter(job.Attempt);
                 var state = await store.FailAsync(job.Id, job.Attempt, failed.Failure, delay, failed.Retry, cancellationToken);
                 switch (state)
                 {
@@ -184,6 +194,10 @@ public sealed partial class JobRunner(
     [LoggerMessage(EventId = 3008, Level = LogLevel.Information,
         Message = "Job {JobId} ({Queue}/{Kind}) attempt {Attempt} stopped for shutdown and was returned to the queue")]
     private partial void LogReleased(long jobId, string queue, string kind, int attempt);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Warning,
+        Message = "Job {JobId} attempt {Attempt} was not started because only {LeftMs:0} ms of its lease were left; the rescuer retries it")]
+    private partial void LogStaleClaim(long jobId, int attempt, double leftMs);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning,
         Message = "Job {JobId} attempt {Attempt} no longer holds its lease; its outcome was not stored")]

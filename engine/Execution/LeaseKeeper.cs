@@ -20,9 +20,11 @@ public sealed partial class LeaseKeeper(
     TimeProvider timeProvider,
     ILogger<LeaseKeeper> logger)
 {
-    // Share of the lease kept as a safety margin: an attempt whose renewals keep failing is
-    // stopped when this share of its lease is left.
-    private const double SafetyMargin = 0.2;
+    /// <summary>
+    /// Share of the lease kept as a safety margin: an attempt whose renewals keep failing is
+    /// stopped, and a claimed attempt is not started, when only this share of its lease is left.
+    /// </summary>
+    public const double SafetyMargin = 0.2;
 
     /// <summary>Renews or stops attempts until <paramref name="cancellationToken"/> fires.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)

@@ -17,6 +17,12 @@ public sealed class WebhookOptions
     /// <summary>Largest part of a response body that is read and stored, in bytes. Default 65,536.</summary>
     public int MaxResponseBytes { get; set; } = DefaultMaxResponseBytes;
 
+    /// <summary>
+    /// Longest wait a 429 or 503 response's <c>Retry-After</c> can ask for; a longer one is cut
+    /// to this. Default 1 hour.
+    /// </summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Returns the first invalid setting as a message, or null when all are valid.</summary>
     public string? Validate()
     {
@@ -49,6 +55,11 @@ public sealed class WebhookOptions
             {
                 return $"{name}:Timeout must be between 0 and 1 hour; it is {route.Timeout}.";
             }
+        }
+
+        if (MaxRetryAfter < TimeSpan.Zero)
+        {
+            return $"Webhooks:MaxRetryAfter must not be negative; it is {MaxRetryAfter}.";
         }
 
         return MaxResponseBytes < 0 ? "Webhooks:MaxResponseBytes must not be negative." : null;

@@ -22,8 +22,6 @@ public sealed class WebhookDispatcher : IJobDispatcher
     /// <summary>Request header carrying the attempt number, starting at 1.</summary>
     public const string AttemptHeader = "jobqueue-attempt";
 
-    private const int ErrorBodyPrefixLength = 512;
-
     private static readonly JsonSerializerOptions PayloadOptions = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -33,6 +31,7 @@ public sealed class WebhookDispatcher : IJobDispatcher
     private readonly ResultSerializer _results;
     private readonly TimeProvider _timeProvider;
     private readonly int _maxResponseBytes;
+    private readonly TimeSpan _maxRetryAfter;
     private readonly Dictionary<string, (WebhookRoute Route, byte[] Key)> _routes = new(StringComparer.Ordinal);
 
     public WebhookDispatcher(
@@ -42,6 +41,7 @@ public sealed class WebhookDispatcher : IJobDispatcher
         _results = results;
         _timeProvider = timeProvider;
         _maxResponseBytes = options.Value.MaxResponseBytes;
+        _maxRetryAfter = options.Value.MaxRetryAfter;
         foreach (var route in options.Value.Routes)
         {
             // Options validation at start-up has already rejected malformed secrets.
@@ -102,10 +102,8 @@ public sealed class WebhookDispatcher : IJobDispatcher
                 return new AttemptOutcome.Succeeded(_results.FromBody(text, truncated));
             }
 
-            var message = status is >= 300 and < 400
-                ? $"The webhook answered {status} with a redirect to '{response.Headers.Location}', which is not followed."
-                : $"The webhook answered {status} {response.ReasonPhrase}: {Prefix(text)}";
-            return new AttemptOutcome.Failed(new JobFailure("http_status", message, status));
+            return ResponsePolicy.Classify(
+                status, response.ReasonPhrase, response.Headers, text, _timeProvider.GetUtcNow(), _maxRetryAfter);
         }
         catch (HttpRequestException exception)
         {
@@ -133,6 +131,4 @@ public sealed class WebhookDispatcher : IJobDispatcher
         return (Encoding.UTF8.GetString(buffer, 0, Math.Min(read, _maxResponseBytes)), truncated);
     }
 
-    private static string Prefix(string text) =>
-        text.Length <= ErrorBodyPrefixLength ? text : text[..ErrorBodyPrefixLength] + "…";
 }

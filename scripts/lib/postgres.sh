@@ -33,7 +33,7 @@ jq_as_owner() {
 # Prints the data directory for cluster NAME: under .data/ in the repository, unless the
 # 'postgres' user cannot reach that folder (a checkout under /root, say), then under /tmp.
 jq_postgres_datadir() {
-    local name="$1" dir="$jq_root/.data/$name"
+    local name="$1"; local dir="$jq_root/.data/$name"
     mkdir -p "$jq_root/.data"
     if [[ "$(id -u)" -eq 0 ]] && ! runuser -u postgres -- test -x "$jq_root/.data"; then
         dir="/tmp/jobqueue-$(echo -n "$jq_root" | md5sum | cut -c1-8)/$name"
@@ -74,6 +74,15 @@ jq_postgres_start() {
             "SELECT 1 FROM pg_database WHERE datname = 'jobqueue'" | grep -q 1; then
         "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qc "CREATE DATABASE jobqueue" >/dev/null
     fi
+}
+
+# jq_postgres_running NAME: succeeds when cluster NAME exists and its server runs.
+jq_postgres_running() {
+    local name="$1"
+    local bindir datadir
+    bindir="$(jq_postgres_bindir)" || return 1
+    datadir="$(jq_postgres_datadir "$name")"
+    [[ -f "$datadir/PG_VERSION" ]] && jq_as_owner "$bindir/pg_ctl" -D "$datadir" status >/dev/null 2>&1
 }
 
 # jq_postgres_stop NAME: stops cluster NAME if it runs.

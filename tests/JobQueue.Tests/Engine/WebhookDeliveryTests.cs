@@ -20,7 +20,7 @@ public sealed class WebhookDeliveryTests(TestDatabase database) : IClassFixture<
         _receiver = await WebhookReceiver.StartAsync();
         var routes = new Dictionary<string, string?>();
         var index = 0;
-        foreach (var kind in new[] { "hook.ok", "hook.fail", "hook.redirect", "hook.slow", "hook.text" })
+        foreach (var kind in new[] { "hook.ok", "hook.fail", "hook.redirect", "hook.slow", "hook.text", "hook.busy", "hook.gone", "hook.bad" })
         {
             routes[$"Webhooks:Routes:{index}:Kind"] = kind;
             routes[$"Webhooks:Routes:{index}:Url"] = _receiver.Url(kind);
@@ -133,5 +133,53 @@ public sealed class WebhookDeliveryTests(TestDatabase database) : IClassFixture<
 
         Assert.Equal(JobState.Completed, done.State);
         Assert.Equal("queued as #7", done.Result!.Value.GetString());
+    }
+
+    [Fact]
+    public async Task Too_many_requests_waits_for_retry_after()
+    {
+        var calls = 0;
+        _receiver.Respond("hook.busy", async context =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                context.Response.StatusCode = 429;
+                context.Response.Headers.RetryAfter = "2";
+                return;
+            }
+
+            await context.Response.WriteAsync("""{"ok":true}""");
+        });
+        var job = await EnqueueAsync("hook.busy");
+
+        var done = await database.Jobs.WaitForFinalAsync(job.Id);
+
+        Assert.Equal(JobState.Completed, done.State);
+        var error = Assert.Single(done.Errors);
+        Assert.Equal(429, error.StatusCode);
+        Assert.Contains("Retry-After", error.Message, StringComparison.Ordinal);
+
+        // The worker's own backoff is 50 ms here, so only Retry-After explains a 2 s wait.
+        Assert.True(done.AttemptedAt - error.At >= TimeSpan.FromSeconds(1.9),
+            $"the retry started {(done.AttemptedAt - error.At)!.Value.TotalMilliseconds} ms after the 429");
+    }
+
+    [Theory]
+    [InlineData("hook.gone", 410)]
+    [InlineData("hook.bad", 422)]
+    public async Task Client_error_is_not_retried(string kind, int status)
+    {
+        _receiver.Respond(kind, context =>
+        {
+            context.Response.StatusCode = status;
+            return Task.CompletedTask;
+        });
+        var job = await EnqueueAsync(kind, maxAttempts: 5);
+
+        var done = await database.Jobs.WaitForFinalAsync(job.Id);
+
+        Assert.Equal(JobState.Discarded, done.State);
+        Assert.Equal(1, done.Attempt);
+        Assert.Equal(status, Assert.Single(done.Errors).StatusCode);
     }
 }

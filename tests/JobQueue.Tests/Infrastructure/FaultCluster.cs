@@ -7,9 +7,9 @@ namespace JobQueue.Tests.Infrastructure;
 
 /// <summary>
 /// A PostgreSQL cluster of one test class's own on 127.0.0.1, for faults that hit the whole server
-/// (a restart), which the shared test cluster must never see. It is created with
-/// <c>scripts/lib/postgres.sh</c> under a unique name, so concurrent test runs never share it,
-/// holds the migrated database <c>jobqueue</c>, and is stopped and deleted afterwards.
+/// (a restart), which must never hit the shared test cluster. It is created with
+/// <c>scripts/lib/postgres.sh</c> under a unique name, so concurrent test runs never share it. It
+/// contains the migrated database <c>jobqueue</c> and is stopped and deleted afterwards.
 /// </summary>
 public sealed class FaultCluster : IAsyncLifetime
 {
@@ -44,8 +44,8 @@ public sealed class FaultCluster : IAsyncLifetime
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
 
-        // pg_ctl restart reuses the options of the last start (postmaster.opts); -l keeps the
-        // server's output out of this process's pipes.
+        // pg_ctl restart reuses the options of the last start from postmaster.opts. Without -l the
+        // new server would write to this process's pipes and keep them open.
         await RunScriptAsync(
             """jq_as_owner "$(jq_postgres_bindir)/pg_ctl" -D "$1" -l "$1/server.log" -m fast -w -t 60 restart""",
             DataDirectory);

@@ -17,7 +17,7 @@ namespace JobQueue.Tests.Infrastructure;
 /// A webhook target on 127.0.0.1 for fault tests. Each worker posts to <c>/probe/{worker}</c>, so
 /// every delivery is recorded with the worker that sent it, the job id (from <c>webhook-id</c>),
 /// the attempt header, and its start and end on one monotonic clock. The receiver sleeps for the
-/// job's <c>args.ms</c> and answers 200 with <c>{"job_id":…,"attempt":…}</c>, which the worker
+/// job's <c>args.ms</c> and returns 200 with <c>{"job_id":…,"attempt":…}</c>, which the worker
 /// stores as the job's result. A delivery whose connection closes first ends at that moment and
 /// is recorded as not answered.
 /// </summary>
@@ -74,13 +74,13 @@ public sealed class FaultProbeReceiver : IAsyncDisposable
             || !long.TryParse(messageId[MessageIdPrefix.Length..], CultureInfo.InvariantCulture, out var jobId)
             || !int.TryParse(headers[WebhookDispatcher.AttemptHeader], CultureInfo.InvariantCulture, out var attempt))
         {
-            // Never expected from the worker; the job retries and the round's wait times out.
+            // The worker always sends both headers. Without them the job retries until the round's wait times out.
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
             return;
         }
 
-        // The abort callback runs as soon as Kestrel sees the connection close, which can be
-        // earlier than the continuation of the cancelled delay below on a busy machine.
+        // The abort callback runs as soon as Kestrel detects the closed connection. On a busy
+        // machine that can be earlier than the continuation of the cancelled delay below.
         long abortedAt = 0;
         using var abortRegistration = context.RequestAborted.Register(
             () => Interlocked.CompareExchange(ref abortedAt, Stopwatch.GetTimestamp(), 0));
@@ -128,7 +128,7 @@ public sealed class FaultProbeReceiver : IAsyncDisposable
     }
 }
 
-/// <summary>One webhook delivery as the probe receiver saw it; times are since the receiver started.</summary>
+/// <summary>One webhook delivery as the probe receiver recorded it, with times since the receiver started.</summary>
 /// <param name="Answered">True when the receiver wrote its whole 200 response before the connection closed.</param>
 public sealed record ProbeDelivery(long JobId, int Attempt, string Worker, TimeSpan Start, TimeSpan End, bool Answered)
 {

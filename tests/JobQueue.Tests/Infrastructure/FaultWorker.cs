@@ -51,6 +51,10 @@ public sealed class FaultWorker : IAsyncDisposable
             ["DOTNET_ENVIRONMENT"] = "Production",
             ["Logging__Console__FormatterName"] = "json",
             ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
+
+            // The working directory is the repository root, so the host's appsettings.json, which
+            // quiets the per-request HttpClient lines, is not read.
+            ["Logging__LogLevel__System.Net.Http.HttpClient"] = "Warning",
         };
         return new FaultWorker(name, ServiceProcess.Start("dotnet", [PublishedPath], settings));
     }
@@ -75,7 +79,7 @@ public sealed class FaultWorker : IAsyncDisposable
     /// <summary>Sends SIGTERM without waiting: the host starts its graceful shutdown.</summary>
     public void Terminate() => Signal(SigTerm);
 
-    /// <summary>Waits until the process has exited; false when it still runs after <paramref name="timeout"/>.</summary>
+    /// <summary>Waits until the process has exited. Returns false when it still runs after <paramref name="timeout"/>.</summary>
     public async Task<bool> WaitForExitAsync(TimeSpan timeout)
     {
         var deadline = DateTimeOffset.UtcNow + timeout;
@@ -94,6 +98,22 @@ public sealed class FaultWorker : IAsyncDisposable
     public IReadOnlyList<(int EventId, long JobId, int Attempt)> LogEntries(params int[] eventIds)
     {
         var entries = new List<(int, long, int)>();
+        foreach (var (eventId, state) in ReadLogEntries(eventIds))
+        {
+            if (state.TryGetProperty("JobId", out var jobId) && state.TryGetProperty("Attempt", out var attempt))
+            {
+                entries.Add((eventId, ReadNumber<long>(jobId), ReadNumber<int>(attempt)));
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>How many log entries of this worker have one of <paramref name="eventIds"/>.</summary>
+    public int CountLogEntries(params int[] eventIds) => ReadLogEntries(eventIds).Count();
+
+    private IEnumerable<(int EventId, JsonElement State)> ReadLogEntries(int[] eventIds)
+    {
         foreach (var line in Output.Split('\n'))
         {
             var trimmed = line.Trim();
@@ -102,27 +122,24 @@ public sealed class FaultWorker : IAsyncDisposable
                 continue;
             }
 
+            JsonElement root;
             try
             {
                 using var entry = JsonDocument.Parse(trimmed);
-                var root = entry.RootElement;
-                if (!root.TryGetProperty("EventId", out var eventId) || !eventIds.Contains(eventId.GetInt32())
-                    || !root.TryGetProperty("State", out var state)
-                    || !state.TryGetProperty("JobId", out var jobId)
-                    || !state.TryGetProperty("Attempt", out var attempt))
-                {
-                    continue;
-                }
-
-                entries.Add((eventId.GetInt32(), ReadNumber<long>(jobId), ReadNumber<int>(attempt)));
+                root = entry.RootElement.Clone();
             }
             catch (JsonException)
             {
                 // A line of other output that happens to start with a brace.
+                continue;
+            }
+
+            if (root.TryGetProperty("EventId", out var eventId) && eventIds.Contains(eventId.GetInt32())
+                && root.TryGetProperty("State", out var state))
+            {
+                yield return (eventId.GetInt32(), state);
             }
         }
-
-        return entries;
     }
 
     public async ValueTask DisposeAsync()
