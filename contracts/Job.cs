@@ -96,7 +96,8 @@ public sealed record JobError
     /// its timeout), <c>http_status</c> (the webhook answered outside 2xx), <c>http_error</c> (the
     /// webhook could not be reached), <c>no_handler</c> (no handler or route for the kind),
     /// <c>lease_expired</c> (the worker stopped renewing its lease), <c>shutdown</c> (the worker
-    /// stopped before the attempt finished) or <c>cancelled</c> (cancelled while running).
+    /// stopped before the attempt finished), <c>cancelled</c> (cancelled while running) or
+    /// <c>blocked_destination</c> (the webhook resolves only to internal addresses).
     /// </summary>
     [JsonPropertyName("reason")]
     public string Reason { get; init; } = "";

@@ -71,14 +71,18 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton<IJobDispatcher>(sp => sp.GetRequiredService<HandlerDispatcher>());
         services.AddSingleton<IJobDispatcher>(sp => sp.GetRequiredService<WebhookDispatcher>());
 
+        services.TryAddSingleton(sp => new DestinationGuard(
+            sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowedNetworks.Select(n => IPNetwork.Parse(n))));
         services.AddHttpClient(WebhookDispatcher.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
                 AllowAutoRedirect = false,
                 UseCookies = false,
+                UseProxy = false,
                 ConnectTimeout = WebhookConnectTimeout,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
                 AutomaticDecompression = DecompressionMethods.None,
+                ConnectCallback = sp.GetRequiredService<DestinationGuard>().ConnectAsync,
             });
 
         services.AddJobHandler<NoopHandler>(NoopHandler.Kind);

@@ -18,6 +18,19 @@ public sealed class WebhookOptions
     public int MaxResponseBytes { get; set; } = DefaultMaxResponseBytes;
 
     /// <summary>
+    /// Networks in CIDR form that deliveries may reach although they are internal, for trusted
+    /// internal targets and local development, for example <c>127.0.0.0/8</c> or <c>10.1.0.0/16</c>.
+    /// Every other loopback, private, link-local and similar address is rejected. Default none.
+    /// </summary>
+    public List<string> AllowedNetworks { get; set; } = [];
+
+    /// <summary>
+    /// Whether routes may use plain http. Off by default, because the signature proves who sent a
+    /// delivery but not that nobody read it on the way. Turn it on for local development.
+    /// </summary>
+    public bool AllowHttp { get; set; }
+
+    /// <summary>
     /// Longest wait a 429 or 503 response's <c>Retry-After</c> can ask for; a longer one is cut
     /// to this. Default 1 hour.
     /// </summary>
@@ -46,6 +59,11 @@ public sealed class WebhookOptions
                 return $"{name}:Url must be an absolute http or https URL; it is '{route.Url}'.";
             }
 
+            if (url.Scheme == "http" && !AllowHttp)
+            {
+                return $"{name}:Url '{route.Url}' uses http; use https, or set Webhooks:AllowHttp to true for local development.";
+            }
+
             if (!Webhooks.WebhookSigner.TryDecodeSecret(route.Secret, out _))
             {
                 return $"{name}:Secret must be 'whsec_' followed by base64 of 24 to 64 random bytes.";
@@ -54,6 +72,14 @@ public sealed class WebhookOptions
             if (route.Timeout <= TimeSpan.Zero || route.Timeout > TimeSpan.FromHours(1))
             {
                 return $"{name}:Timeout must be between 0 and 1 hour; it is {route.Timeout}.";
+            }
+        }
+
+        foreach (var network in AllowedNetworks)
+        {
+            if (!System.Net.IPNetwork.TryParse(network, out _))
+            {
+                return $"Webhooks:AllowedNetworks contains '{network}', which is not a network in CIDR form such as 127.0.0.0/8.";
             }
         }
 

@@ -105,6 +105,11 @@ public sealed class WebhookDispatcher : IJobDispatcher
             return ResponsePolicy.Classify(
                 status, response.ReasonPhrase, response.Headers, text, _timeProvider.GetUtcNow(), _maxRetryAfter);
         }
+        catch (HttpRequestException exception) when (exception.InnerException is DestinationBlockedException blocked)
+        {
+            // Not retried: the address will not change into an allowed one by waiting.
+            return new AttemptOutcome.Failed(new JobFailure("blocked_destination", blocked.Message), Retry: false);
+        }
         catch (HttpRequestException exception)
         {
             return new AttemptOutcome.Failed(new JobFailure("http_error", $"The webhook could not be reached: {exception.Message}"));

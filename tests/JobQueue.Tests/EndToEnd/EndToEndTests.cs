@@ -58,6 +58,8 @@ public sealed class EndToEndTests : IClassFixture<TestDatabase>, IAsyncLifetime
             ["Webhooks__Routes__0__Kind"] = WebhookKind,
             ["Webhooks__Routes__0__Url"] = $"http://127.0.0.1:{receiverPort}/hooks/email",
             ["Webhooks__Routes__0__Secret"] = _secret,
+            ["Webhooks__AllowHttp"] = "true",
+            ["Webhooks__AllowedNetworks__0"] = "127.0.0.0/8",
             ["Worker__HealthUrls"] = _workerHealthUrl = $"http://127.0.0.1:{ServiceProcess.FreePort()}",
         };
         _processes.Add(ServiceProcess.Start("dotnet", [Published("worker")], worker));

@@ -129,6 +129,8 @@ internal sealed class FaultHarness : IAsyncDisposable
             ["Webhooks__Routes__0__Kind"] = ProbeKind,
             ["Webhooks__Routes__0__Url"] = Receiver.UrlFor(name),
             ["Webhooks__Routes__0__Secret"] = _secret,
+            ["Webhooks__AllowHttp"] = "true",
+            ["Webhooks__AllowedNetworks__0"] = "127.0.0.0/8",
         });
         _workers.Add(worker);
         return worker;

@@ -26,6 +26,10 @@ public static class WorkerHost
             ["Worker:RescueInterval"] = "00:00:00.200",
             ["Worker:RetryBaseDelay"] = "00:00:00.050",
             ["Worker:RetryMaxDelay"] = "00:00:00.200",
+
+            // The tests' webhook receivers listen on plain http on loopback.
+            ["Webhooks:AllowHttp"] = "true",
+            ["Webhooks:AllowedNetworks:0"] = "127.0.0.0/8",
         });
         if (settings is not null)
         {
