@@ -6,10 +6,10 @@ namespace JobQueue.Tests.Clients;
 
 /// <summary>
 /// Drives the API through the C# client that NSwag generates from openapi.yaml at build time
-/// (clients/csharp), with a worker running the built-in kinds. The same operations as the
+/// (clients/csharp), against the published API and worker processes. The same operations as the
 /// TypeScript client's tests in clients/typescript/test.
 /// </summary>
-public sealed class CSharpClientTests(InMemoryServices services) : IClassFixture<InMemoryServices>
+public sealed class CSharpClientTests(ClientServices services) : IClassFixture<ClientServices>
 {
     private const int OneHourSeconds = 3600;
     private static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(20);
