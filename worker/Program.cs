@@ -9,7 +9,10 @@ using Microsoft.Extensions.Options;
 var migrateOnly = args.Length > 0 && args[0] == "migrate";
 var hostArgs = migrateOnly ? args[1..] : args;
 
-var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = hostArgs });
+// The content root is the folder of the binaries, so appsettings.json is found whichever folder
+// the worker is started from.
+var builder = Host.CreateApplicationBuilder(
+    new HostApplicationBuilderSettings { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory });
 builder.Configuration.AddCommandLine(hostArgs, new Dictionary<string, string>
 {
     ["--queues"] = "Worker:Queues",

@@ -23,7 +23,10 @@ internal static class ApiCommands
                 return 2;
 
             default:
-                var builder = WebApplication.CreateBuilder(args);
+                // The content root is the folder of the binaries, so appsettings.json is found
+                // whichever folder the host is started from.
+                var builder = WebApplication.CreateBuilder(
+                    new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
                 builder.AddApiServices();
                 await using (var app = builder.Build())
                 {
@@ -37,7 +40,8 @@ internal static class ApiCommands
 
     private static async Task<int> MigrateAsync(string[] args)
     {
-        var builder = Host.CreateApplicationBuilder(args);
+        var builder = Host.CreateApplicationBuilder(
+            new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddJobQueueStorage(builder.Configuration);
         using var host = builder.Build();
         var migrator = host.Services.GetRequiredService<Migrator>();
