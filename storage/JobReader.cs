@@ -7,7 +7,14 @@ namespace JobQueue.Storage;
 /// <summary>Maps rows selected with <see cref="JobSql.Columns"/> to <see cref="Job"/>.</summary>
 internal static class JobReader
 {
-    public static Job Read(NpgsqlDataReader reader)
+    /// <summary>Reads the job whose first column is at <paramref name="offset"/>.</summary>
+    public static Job Read(NpgsqlDataReader reader, int offset = 0)
+    {
+        var columns = new OffsetColumns(reader, offset);
+        return Read(columns);
+    }
+
+    private static Job Read(OffsetColumns reader)
     {
         var timeoutMs = reader.IsDBNull(8) ? (int?)null : reader.GetInt32(8);
         return new Job
@@ -51,8 +58,24 @@ internal static class JobReader
         return jobs;
     }
 
-    private static DateTimeOffset? ReadNullableTime(NpgsqlDataReader reader, int ordinal) =>
+    private static DateTimeOffset? ReadNullableTime(OffsetColumns reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
+
+    /// <summary>The reader's columns renumbered from <c>offset</c>, for rows with leading columns of their own.</summary>
+    private readonly struct OffsetColumns(NpgsqlDataReader reader, int offset)
+    {
+        public bool IsDBNull(int ordinal) => reader.IsDBNull(offset + ordinal);
+
+        public long GetInt64(int ordinal) => reader.GetInt64(offset + ordinal);
+
+        public int GetInt32(int ordinal) => reader.GetInt32(offset + ordinal);
+
+        public short GetInt16(int ordinal) => reader.GetInt16(offset + ordinal);
+
+        public string GetString(int ordinal) => reader.GetString(offset + ordinal);
+
+        public T GetFieldValue<T>(int ordinal) => reader.GetFieldValue<T>(offset + ordinal);
+    }
 }
 
 /// <summary>The database spelling of each <see cref="JobState"/>.</summary>

@@ -126,14 +126,14 @@ internal static class JobSql
         ORDER BY 1, 2
         """;
 
-    // A claim runs in one transaction: lock candidate rows, then (only for rows with a limit key)
-    // lock the keys and count again, then mark the chosen rows running. The candidate statements
-    // differ in how they find due rows, each in the order of the index that serves it. SKIP
-    // LOCKED lets several workers claim at once without waiting on each other's rows. Rows of
-    // paused queues, and rows whose key is at its limit by this statement's snapshot, are passed
-    // over, so a key at its limit does not block the jobs queued behind it.
+    // The claim is one statement. It locks due rows (SKIP LOCKED, so workers claim at once
+    // without waiting on each other), marks those without a limit key running, and returns the
+    // ones with a key unclaimed, for a short transaction that locks their keys and counts again.
+    // The statements differ in how they find due rows, each in the order of the index that
+    // serves it. Rows of paused queues, and rows whose key is at its limit by this statement's
+    // snapshot, are passed over, so a key at its limit does not block the jobs queued behind it.
     private const string CandidateColumns = """
-        job.id, job.concurrency_key, job.concurrency_limit, job.rate_limit_key, job.rate_limit, job.rate_limit_period_ms
+        job.id, job.concurrency_key, job.rate_limit_key
         """;
 
     private const string Claimable = """
@@ -147,46 +147,69 @@ internal static class JobSql
               AND start.started_at > now() - job.rate_limit_period_ms * interval '1 millisecond'))
         """;
 
-    /// <summary>Locks up to $2 claimable jobs of every queue; $1 is unused.</summary>
-    public const string JobLockCandidatesAny = $"""
-        SELECT {CandidateColumns}
-        FROM jobqueue.jobs AS job
-        WHERE job.state = 'available' AND {Claimable}
-        ORDER BY job.effective_priority, job.scheduled_at, job.id
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED
+    // Claims the unkeyed rows of 'due' for worker $3 with a lease of $4 ms. Returns a flag, true
+    // for a claimed row and false for a due row with a limit key, then the job's columns.
+    private static string ClaimDue(string due) => $"""
+        WITH due AS (
+        {due}
+        ),
+        claimed AS (
+            UPDATE jobqueue.jobs AS job
+            SET state = 'running',
+                attempt = job.attempt + 1,
+                attempted_at = now(),
+                worker_id = $3,
+                lease_expires_at = now() + $4 * interval '1 millisecond'
+            FROM due
+            WHERE job.id = due.id AND due.concurrency_key IS NULL AND due.rate_limit_key IS NULL
+            RETURNING {Columns}
+        )
+        SELECT true, claimed.* FROM claimed
+        UNION ALL
+        SELECT false, {Columns}
+        FROM jobqueue.jobs AS job JOIN due ON due.id = job.id
+        WHERE due.concurrency_key IS NOT NULL OR due.rate_limit_key IS NOT NULL
         """;
 
-    /// <summary>
-    /// Locks up to $2 claimable jobs of the queues in $1. Each queue is searched on its own, in
-    /// index order, and the best $2 of them are kept; one scan over all the queues would have to
-    /// sort every available row of them instead.
-    /// </summary>
-    public const string JobLockCandidatesInQueues = $"""
-        SELECT candidate.id, candidate.concurrency_key, candidate.concurrency_limit,
-               candidate.rate_limit_key, candidate.rate_limit, candidate.rate_limit_period_ms
-        FROM unnest($1::text[]) AS wanted(queue)
-        CROSS JOIN LATERAL (
-            SELECT {CandidateColumns}, job.effective_priority, job.scheduled_at
+    /// <summary>Claims up to $2 due jobs of every queue; see <see cref="ClaimDue"/>. $1 is unused.</summary>
+    public static readonly string JobClaimAny = ClaimDue($"""
+            SELECT {CandidateColumns}
             FROM jobqueue.jobs AS job
-            WHERE job.state = 'available' AND job.queue = wanted.queue AND {Claimable}
+            WHERE job.state = 'available' AND {Claimable}
             ORDER BY job.effective_priority, job.scheduled_at, job.id
             LIMIT $2
             FOR UPDATE SKIP LOCKED
-        ) AS candidate
-        ORDER BY candidate.effective_priority, candidate.scheduled_at, candidate.id
-        LIMIT $2
-        """;
+        """);
 
-    /// <summary>Locks up to $2 claimable jobs of every queue except those in $1.</summary>
-    public const string JobLockCandidatesExceptQueues = $"""
-        SELECT {CandidateColumns}
-        FROM jobqueue.jobs AS job
-        WHERE job.state = 'available' AND job.queue <> ALL($1::text[]) AND {Claimable}
-        ORDER BY job.effective_priority, job.scheduled_at, job.id
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED
-        """;
+    /// <summary>
+    /// Claims up to $2 due jobs of the queues in $1. Each queue is searched on its own, in index
+    /// order, and the best $2 of them are kept; one scan over all the queues would have to sort
+    /// every available row of them instead.
+    /// </summary>
+    public static readonly string JobClaimInQueues = ClaimDue($"""
+            SELECT candidate.id, candidate.concurrency_key, candidate.rate_limit_key
+            FROM unnest($1::text[]) AS wanted(queue)
+            CROSS JOIN LATERAL (
+                SELECT {CandidateColumns}, job.effective_priority, job.scheduled_at
+                FROM jobqueue.jobs AS job
+                WHERE job.state = 'available' AND job.queue = wanted.queue AND {Claimable}
+                ORDER BY job.effective_priority, job.scheduled_at, job.id
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED
+            ) AS candidate
+            ORDER BY candidate.effective_priority, candidate.scheduled_at, candidate.id
+            LIMIT $2
+        """);
+
+    /// <summary>Claims up to $2 due jobs of every queue except those in $1.</summary>
+    public static readonly string JobClaimExceptQueues = ClaimDue($"""
+            SELECT {CandidateColumns}
+            FROM jobqueue.jobs AS job
+            WHERE job.state = 'available' AND job.queue <> ALL($1::text[]) AND {Claimable}
+            ORDER BY job.effective_priority, job.scheduled_at, job.id
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        """);
 
     /// <summary>
     /// Takes a transaction-scoped advisory lock per limit key in $1, in sorted order so that two
@@ -213,7 +236,7 @@ internal static class JobSql
         FROM unnest($2::text[], $3::integer[]) AS r(key, period_ms)
         """;
 
-    /// <summary>Marks the locked jobs $1 running for worker $2, each leased for $3 ms.</summary>
+    /// <summary>Marks the jobs $1 that are still available running for worker $2, each leased for $3 ms.</summary>
     public const string JobClaimLocked = $"""
         UPDATE jobqueue.jobs AS job
         SET state = 'running',
