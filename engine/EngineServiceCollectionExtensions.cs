@@ -14,8 +14,6 @@ namespace JobQueue.Engine;
 
 public static class EngineServiceCollectionExtensions
 {
-    private static readonly TimeSpan WebhookConnectTimeout = TimeSpan.FromSeconds(10);
-
     /// <summary>
     /// Registers the worker: pools that claim and run jobs, the listener, and the maintenance
     /// loops, with everything <see cref="AddJobQueueExecution"/> registers. Storage must be
@@ -79,7 +77,13 @@ public static class EngineServiceCollectionExtensions
                 AllowAutoRedirect = false,
                 UseCookies = false,
                 UseProxy = false,
-                ConnectTimeout = WebhookConnectTimeout,
+                // Each route's ConnectTimeout is applied in DestinationGuard.ConnectAsync, so the
+                // handler's own limit is only a backstop above the largest allowed setting.
+                ConnectTimeout = WebhookOptions.MaxRouteDuration + TimeSpan.FromMinutes(1),
+
+                // The dispatcher sets traceparent itself from its delivery activity, so the handler
+                // must not inject trace headers of its own.
+                ActivityHeadersPropagator = null,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
                 AutomaticDecompression = DecompressionMethods.None,
                 ConnectCallback = sp.GetRequiredService<DestinationGuard>().ConnectAsync,

@@ -7,6 +7,9 @@ public sealed class WebhookOptions
 
     public const int DefaultMaxResponseBytes = 64 * 1024;
 
+    /// <summary>Upper bound of every per-route duration setting.</summary>
+    public static readonly TimeSpan MaxRouteDuration = TimeSpan.FromHours(1);
+
     /// <summary>
     /// Routes, for example <c>Webhooks__Routes__0__Kind=email.send</c>,
     /// <c>Webhooks__Routes__0__Url=https://mailer.internal/jobs</c>,
@@ -64,14 +67,25 @@ public sealed class WebhookOptions
                 return $"{name}:Url '{route.Url}' uses http; use https, or set Webhooks:AllowHttp to true for local development.";
             }
 
-            if (!Webhooks.WebhookSigner.TryDecodeSecret(route.Secret, out _))
+            if (route.ValidateSecrets(name) is { } secretError)
             {
-                return $"{name}:Secret must be 'whsec_' followed by base64 of 24 to 64 random bytes.";
+                return secretError;
             }
 
-            if (route.Timeout <= TimeSpan.Zero || route.Timeout > TimeSpan.FromHours(1))
+            if (route.ValidateTimeouts(name) is { } timeoutError)
             {
-                return $"{name}:Timeout must be between 0 and 1 hour; it is {route.Timeout}.";
+                return timeoutError;
+            }
+
+            if (route.CircuitFailureThreshold is < 1 or > WebhookRoute.MaxCircuitFailureThreshold)
+            {
+                return $"{name}:CircuitFailureThreshold must be between 1 and {WebhookRoute.MaxCircuitFailureThreshold}; " +
+                    $"it is {route.CircuitFailureThreshold}.";
+            }
+
+            if (route.CircuitOpenDuration <= TimeSpan.Zero || route.CircuitOpenDuration > MaxRouteDuration)
+            {
+                return $"{name}:CircuitOpenDuration must be more than 0 and at most 1 hour; it is {route.CircuitOpenDuration}.";
             }
         }
 
@@ -97,14 +111,40 @@ public sealed class WebhookRoute
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
+    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
+
+    public static readonly TimeSpan DefaultBodyReadTimeout = TimeSpan.FromSeconds(10);
+
+    public const int DefaultCircuitFailureThreshold = 5;
+
+    public const int MaxCircuitFailureThreshold = 1000;
+
+    public static readonly TimeSpan DefaultCircuitOpenDuration = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Maximum number of signing secrets per route, which bounds the size of the
+    /// <c>webhook-signature</c> header.
+    /// </summary>
+    public const int MaxSecrets = 10;
+
     /// <summary>The job kind delivered to this route.</summary>
     public string Kind { get; set; } = "";
 
     /// <summary>Absolute http or https URL that receives a POST per attempt.</summary>
     public string Url { get; set; } = "";
 
-    /// <summary>Signing secret, <c>whsec_</c> and base64 of the key bytes. Never logged.</summary>
-    public string Secret { get; set; } = "";
+    /// <summary>
+    /// Current signing secret, <c>whsec_</c> and base64 of the key bytes. Optional when
+    /// <see cref="Secrets"/> is set. Never logged.
+    /// </summary>
+    public string? Secret { get; set; }
+
+    /// <summary>
+    /// More signing secrets, newest first, for rotation: each delivery carries one <c>v1,</c>
+    /// signature per secret, <see cref="Secret"/> first, so receivers that know only the old or
+    /// only the new secret both verify. Default none. Never logged.
+    /// </summary>
+    public List<string> Secrets { get; set; } = [];
 
     /// <summary>
     /// Time one delivery may take, connect to last byte; a job's own timeout, when shorter, wins.
@@ -112,6 +152,94 @@ public sealed class WebhookRoute
     /// </summary>
     public TimeSpan Timeout { get; set; } = DefaultTimeout;
 
+    /// <summary>Time to open the TCP connection to the target. Default 10 seconds.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = DefaultConnectTimeout;
+
+    /// <summary>
+    /// Time from sending the request until the response headers arrive, connecting included.
+    /// Default: <see cref="Timeout"/>.
+    /// </summary>
+    public TimeSpan? ResponseHeadersTimeout { get; set; }
+
+    /// <summary>
+    /// Time to read the response body after the headers arrived. Together with
+    /// <see cref="WebhookOptions.MaxResponseBytes"/> it stops a target that trickles bytes or
+    /// streams without end from holding a worker slot. Default 10 seconds.
+    /// </summary>
+    public TimeSpan BodyReadTimeout { get; set; } = DefaultBodyReadTimeout;
+
+    /// <summary>
+    /// Consecutive failed deliveries (connection errors, timeouts and 5xx responses) after which
+    /// this worker stops calling the route for <see cref="CircuitOpenDuration"/>. Default 5.
+    /// </summary>
+    public int CircuitFailureThreshold { get; set; } = DefaultCircuitFailureThreshold;
+
+    /// <summary>
+    /// Time the route stays open (not called) after <see cref="CircuitFailureThreshold"/>
+    /// failures. Then one probe delivery goes through, and its result closes or re-opens the
+    /// circuit. Default 30 seconds.
+    /// </summary>
+    public TimeSpan CircuitOpenDuration { get; set; } = DefaultCircuitOpenDuration;
+
     /// <summary>Extra request headers, for example an API key the receiver expects.</summary>
     public Dictionary<string, string> Headers { get; set; } = [];
+
+    /// <summary>The effective <see cref="ResponseHeadersTimeout"/>.</summary>
+    public TimeSpan EffectiveResponseHeadersTimeout => ResponseHeadersTimeout ?? Timeout;
+
+    /// <summary>All signing secrets, newest first: <see cref="Secret"/> and then <see cref="Secrets"/>.</summary>
+    public IEnumerable<string> AllSecrets =>
+        string.IsNullOrEmpty(Secret) ? Secrets : Secrets.Prepend(Secret);
+
+    internal string? ValidateSecrets(string name)
+    {
+        if (string.IsNullOrEmpty(Secret) && Secrets.Count == 0)
+        {
+            return $"{name}:Secret is missing; set Secret, or Secrets for several.";
+        }
+
+        if (Secret is { Length: > 0 } && !Webhooks.WebhookSigner.TryDecodeSecret(Secret, out _))
+        {
+            return $"{name}:Secret must be 'whsec_' followed by base64 of 24 to 64 random bytes.";
+        }
+
+        for (var i = 0; i < Secrets.Count; i++)
+        {
+            if (!Webhooks.WebhookSigner.TryDecodeSecret(Secrets[i], out _))
+            {
+                return $"{name}:Secrets:{i} must be 'whsec_' followed by base64 of 24 to 64 random bytes.";
+            }
+        }
+
+        var all = AllSecrets.ToList();
+        if (all.Count > MaxSecrets)
+        {
+            return $"{name}:Secrets has {all.Count} secrets with Secret; at most {MaxSecrets} are allowed.";
+        }
+
+        // The message names no secret, because error messages end up in logs.
+        return all.Distinct(StringComparer.Ordinal).Count() != all.Count
+            ? $"{name}:Secrets repeats a secret; list each secret once."
+            : null;
+    }
+
+    internal string? ValidateTimeouts(string name)
+    {
+        (string Setting, TimeSpan Value)[] durations =
+        [
+            ("Timeout", Timeout),
+            ("ConnectTimeout", ConnectTimeout),
+            ("ResponseHeadersTimeout", EffectiveResponseHeadersTimeout),
+            ("BodyReadTimeout", BodyReadTimeout),
+        ];
+        foreach (var (setting, value) in durations)
+        {
+            if (value <= TimeSpan.Zero || value > WebhookOptions.MaxRouteDuration)
+            {
+                return $"{name}:{setting} must be more than 0 and at most 1 hour; it is {value}.";
+            }
+        }
+
+        return null;
+    }
 }

@@ -39,6 +39,12 @@ public sealed class DestinationGuard
         IPNetwork.Parse("ff00::/8"),
     ];
 
+    /// <summary>
+    /// Request option with the time the connection to the target may take; without it the
+    /// default route's <see cref="Options.WebhookRoute.ConnectTimeout"/> applies.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<TimeSpan> ConnectTimeoutOption = new("jobqueue.connect-timeout");
+
     private readonly IReadOnlyList<IPNetwork> _allowed;
 
     public DestinationGuard(IEnumerable<IPNetwork> allowed) => _allowed = allowed.ToList();
@@ -57,31 +63,46 @@ public sealed class DestinationGuard
     }
 
     /// <summary>
-    /// Resolves the endpoint and connects to the first allowed address. Throws
-    /// <see cref="DestinationBlockedException"/> when every address is blocked.
+    /// Resolves the endpoint and connects to the first allowed address, DNS included within the
+    /// request's <see cref="ConnectTimeoutOption"/>. Throws <see cref="DestinationBlockedException"/>
+    /// when every address is blocked and <see cref="ConnectTimeoutException"/> when the time runs out.
     /// </summary>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
-        var host = context.DnsEndPoint.Host;
-        var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal)
-            ? [literal]
-            : await Dns.GetHostAddressesAsync(host, cancellationToken);
-        var allowed = addresses.Where(IsAllowed).ToList();
-        if (allowed.Count == 0)
+        if (!context.InitialRequestMessage.Options.TryGetValue(ConnectTimeoutOption, out var timeout))
         {
-            throw new DestinationBlockedException(host, addresses);
+            timeout = Options.WebhookRoute.DefaultConnectTimeout;
         }
 
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var deadline = new CancellationTokenSource(timeout);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var host = context.DnsEndPoint.Host;
         try
         {
-            await socket.ConnectAsync(allowed.ToArray(), context.DnsEndPoint.Port, cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
+            var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal)
+                ? [literal]
+                : await Dns.GetHostAddressesAsync(host, linked.Token);
+            var allowed = addresses.Where(IsAllowed).ToList();
+            if (allowed.Count == 0)
+            {
+                throw new DestinationBlockedException(host, addresses);
+            }
+
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(allowed.ToArray(), context.DnsEndPoint.Port, linked.Token);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
         }
-        catch
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            socket.Dispose();
-            throw;
+            throw new ConnectTimeoutException(host, context.DnsEndPoint.Port, timeout);
         }
     }
 }
@@ -91,3 +112,8 @@ public sealed class DestinationBlockedException(string host, IReadOnlyList<IPAdd
     : Exception($"The webhook host '{host}' resolves only to blocked addresses ({string.Join(", ", addresses)}): " +
         "loopback, private, link-local or another internal range. Add the network to Webhooks:AllowedNetworks " +
         "if the target is trusted.");
+
+/// <summary>A connection to a webhook target that was not established within the route's connect timeout.</summary>
+public sealed class ConnectTimeoutException(string host, int port, TimeSpan timeout)
+    : TimeoutException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"Connecting to the webhook host '{host}' on port {port} timed out after {timeout.TotalSeconds:0.###} s."));

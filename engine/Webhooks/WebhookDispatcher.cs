@@ -1,5 +1,6 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using JobQueue.Engine.Execution;
 using JobQueue.Engine.Handlers;
@@ -14,13 +15,18 @@ namespace JobQueue.Engine.Webhooks;
 /// with a JSON body stored as the result; any other status, a redirect included, fails it.
 /// Redirects are not followed, so a POST never turns into a GET on the way.
 /// </summary>
-public sealed class WebhookDispatcher : IJobDispatcher
+public sealed partial class WebhookDispatcher : IJobDispatcher
 {
     /// <summary>Name of the <see cref="HttpClient"/> used for deliveries.</summary>
     public const string HttpClientName = "jobqueue-webhooks";
 
     /// <summary>Request header carrying the attempt number, starting at 1.</summary>
     public const string AttemptHeader = "jobqueue-attempt";
+
+    /// <summary>Name of the <see cref="System.Diagnostics.ActivitySource"/> that traces deliveries.</summary>
+    public const string ActivitySourceName = "JobQueue.Webhooks";
+
+    private static readonly ActivitySource Tracing = new(ActivitySourceName);
 
     private static readonly JsonSerializerOptions PayloadOptions = new(JsonSerializerDefaults.Web)
     {
@@ -32,7 +38,7 @@ public sealed class WebhookDispatcher : IJobDispatcher
     private readonly TimeProvider _timeProvider;
     private readonly int _maxResponseBytes;
     private readonly TimeSpan _maxRetryAfter;
-    private readonly Dictionary<string, (WebhookRoute Route, byte[] Key)> _routes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RouteState> _routes = new(StringComparer.Ordinal);
 
     public WebhookDispatcher(
         IOptions<WebhookOptions> options, IHttpClientFactory clients, ResultSerializer results, TimeProvider timeProvider)
@@ -45,8 +51,15 @@ public sealed class WebhookDispatcher : IJobDispatcher
         foreach (var route in options.Value.Routes)
         {
             // Options validation at start-up has already rejected malformed secrets.
-            WebhookSigner.TryDecodeSecret(route.Secret, out var key);
-            _routes[route.Kind] = (route, key);
+            var keys = new List<byte[]>();
+            foreach (var secret in route.AllSecrets)
+            {
+                WebhookSigner.TryDecodeSecret(secret, out var key);
+                keys.Add(key);
+            }
+
+            var circuit = new RouteCircuit(route.CircuitFailureThreshold, route.CircuitOpenDuration, timeProvider);
+            _routes[route.Kind] = new RouteState(route, keys, circuit);
         }
     }
 
@@ -58,9 +71,65 @@ public sealed class WebhookDispatcher : IJobDispatcher
     /// <summary>The route's timeout, which bounds each delivery of its kind.</summary>
     public TimeSpan? DefaultTimeoutFor(string kind) => _routes[kind].Route.Timeout;
 
+    /// <summary>The circuit breaker of the route for <paramref name="kind"/>, for tests and diagnostics.</summary>
+    public RouteCircuit CircuitFor(string kind) => _routes[kind].Circuit;
+
     public async Task<AttemptOutcome> DispatchAsync(JobContext job, CancellationToken cancellationToken)
     {
-        var (route, key) = _routes[job.Kind];
+        var state = _routes[job.Kind];
+        if (state.Circuit.TryEnter() is { } openFor)
+        {
+            // NOTE: this failure counts as an attempt, and on a job's last attempt it discards the
+            // job. Returning the job after a delay without counting the attempt needs a delayed
+            // release statement in storage, which does not exist yet.
+            return new AttemptOutcome.Failed(
+                new JobFailure("circuit_open", string.Create(CultureInfo.InvariantCulture,
+                    $"The webhook route for '{job.Kind}' is paused after {state.Route.CircuitFailureThreshold} " +
+                    $"consecutive failures; the target was not called. Retrying in {openFor.TotalSeconds:0.###} s.")),
+                Retry: true,
+                RetryAfter: openFor);
+        }
+
+        var startedAt = _timeProvider.GetTimestamp();
+        using var activity = StartActivity(job);
+        try
+        {
+            var outcome = await DeliverAsync(job, state, activity, cancellationToken);
+            RecordInCircuit(state.Circuit, outcome);
+            if (outcome is AttemptOutcome.Failed failed)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, failed.Failure.Reason);
+            }
+
+            return outcome;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The caller stopped the attempt for a timeout, a cancel request or shutdown. Only a
+            // timeout tells about the target's health, and only a timed-out attempt ran its full time.
+            var elapsed = _timeProvider.GetElapsedTime(startedAt);
+            if (elapsed >= EffectiveTimeout(job, state.Route))
+            {
+                state.Circuit.RecordFailure();
+            }
+            else
+            {
+                state.Circuit.RecordNeither();
+            }
+
+            throw;
+        }
+        catch
+        {
+            state.Circuit.RecordNeither();
+            throw;
+        }
+    }
+
+    private async Task<AttemptOutcome> DeliverAsync(
+        JobContext job, RouteState state, Activity activity, CancellationToken cancellationToken)
+    {
+        var route = state.Route;
         var body = JsonSerializer.SerializeToUtf8Bytes(new
         {
             id = job.Id,
@@ -75,8 +144,9 @@ public sealed class WebhookDispatcher : IJobDispatcher
 
         // The message id is the job's, so it stays the same across retries and a receiver can
         // use it to drop duplicate deliveries.
-        var messageId = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"job_{job.Id}");
+        var messageId = string.Create(CultureInfo.InvariantCulture, $"job_{job.Id}");
         var timestamp = _timeProvider.GetUtcNow().ToUnixTimeSeconds();
+        activity.SetTag("messaging.message.id", messageId);
 
         using var request = new HttpRequestMessage(HttpMethod.Post, route.Url);
         request.Content = new ByteArrayContent(body);
@@ -87,53 +157,75 @@ public sealed class WebhookDispatcher : IJobDispatcher
         }
 
         request.Headers.Add("webhook-id", messageId);
-        request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add("webhook-signature", WebhookSigner.Sign(key, messageId, timestamp, body));
-        request.Headers.Add(AttemptHeader, job.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
+        request.Headers.Add("webhook-signature", WebhookSigner.Sign(state.Keys, messageId, timestamp, body));
+        request.Headers.Add(AttemptHeader, job.Attempt.ToString(CultureInfo.InvariantCulture));
+        AddTraceContext(request, activity);
+        request.Options.Set(DestinationGuard.ConnectTimeoutOption, route.ConnectTimeout);
 
-        var client = _clients.CreateClient(HttpClientName);
-        try
-        {
-            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            var (text, truncated) = await ReadBoundedAsync(response.Content, cancellationToken);
-            var status = (int)response.StatusCode;
-            if (status is >= 200 and < 300)
-            {
-                return new AttemptOutcome.Succeeded(_results.FromBody(text, truncated));
-            }
-
-            return ResponsePolicy.Classify(
-                status, response.ReasonPhrase, response.Headers, text, _timeProvider.GetUtcNow(), _maxRetryAfter);
-        }
-        catch (HttpRequestException exception) when (exception.InnerException is DestinationBlockedException blocked)
-        {
-            // Not retried: the address will not change into an allowed one by waiting.
-            return new AttemptOutcome.Failed(new JobFailure("blocked_destination", blocked.Message), Retry: false);
-        }
-        catch (HttpRequestException exception)
-        {
-            return new AttemptOutcome.Failed(new JobFailure("http_error", $"The webhook could not be reached: {exception.Message}"));
-        }
+        return await SendAsync(request, route, cancellationToken);
     }
 
-    private async Task<(string Text, bool Truncated)> ReadBoundedAsync(HttpContent content, CancellationToken cancellationToken)
+    private static Activity StartActivity(JobContext job)
     {
-        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-        var buffer = new byte[_maxResponseBytes + 1];
-        var read = 0;
-        while (read < buffer.Length)
-        {
-            var count = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken);
-            if (count == 0)
-            {
-                break;
-            }
+        var name = $"send webhook {job.Kind}";
 
-            read += count;
+        // StartActivity returns null when nothing listens to the source. The delivery still needs
+        // an activity of its own so that a traceparent is sent, so one is started by hand then.
+        var activity = Tracing.StartActivity(name, ActivityKind.Producer);
+        if (activity is null)
+        {
+            activity = new Activity(name);
+            activity.SetIdFormat(ActivityIdFormat.W3C);
+            activity.Start();
         }
 
-        var truncated = read > _maxResponseBytes;
-        return (Encoding.UTF8.GetString(buffer, 0, Math.Min(read, _maxResponseBytes)), truncated);
+        activity.SetTag("messaging.system", "jobqueue");
+        activity.SetTag("messaging.operation.type", "send");
+        activity.SetTag("messaging.destination.name", job.Kind);
+        return activity;
     }
 
+    private static void AddTraceContext(HttpRequestMessage request, Activity activity)
+    {
+        if (activity.IdFormat != ActivityIdFormat.W3C || activity.Id is null)
+        {
+            return;
+        }
+
+        request.Headers.TryAddWithoutValidation("traceparent", activity.Id);
+        if (!string.IsNullOrEmpty(activity.TraceStateString))
+        {
+            request.Headers.TryAddWithoutValidation("tracestate", activity.TraceStateString);
+        }
+    }
+
+    /// <summary>
+    /// Feeds an outcome to the circuit: connection errors, timeouts and 5xx responses are
+    /// failures. Any other response shows that the target is up. A blocked destination never
+    /// reached the target, so it counts as neither.
+    /// </summary>
+    private static void RecordInCircuit(RouteCircuit circuit, AttemptOutcome outcome)
+    {
+        switch (outcome)
+        {
+            case AttemptOutcome.Failed { Failure.Reason: "timeout" or "http_error" }:
+            case AttemptOutcome.Failed { Failure: { Reason: "http_status", StatusCode: >= 500 } }:
+                circuit.RecordFailure();
+                break;
+            case AttemptOutcome.Failed { Failure.Reason: "blocked_destination" }:
+                circuit.RecordNeither();
+                break;
+            default:
+                circuit.RecordSuccess();
+                break;
+        }
+    }
+
+    private static TimeSpan EffectiveTimeout(JobContext job, WebhookRoute route) =>
+        job.Job.TimeoutSeconds is { } seconds && TimeSpan.FromSeconds(seconds) < route.Timeout
+            ? TimeSpan.FromSeconds(seconds)
+            : route.Timeout;
+
+    private sealed record RouteState(WebhookRoute Route, IReadOnlyList<byte[]> Keys, RouteCircuit Circuit);
 }

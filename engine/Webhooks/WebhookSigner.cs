@@ -35,13 +35,28 @@ public static class WebhookSigner
     }
 
     /// <summary>Returns the <c>webhook-signature</c> header value for one delivery.</summary>
-    public static string Sign(byte[] key, string messageId, long timestamp, ReadOnlySpan<byte> body)
+    public static string Sign(byte[] key, string messageId, long timestamp, ReadOnlySpan<byte> body) =>
+        Sign([key], messageId, timestamp, body);
+
+    /// <summary>
+    /// Returns the <c>webhook-signature</c> header value with one <c>v1,</c> signature per key,
+    /// separated by spaces and in the order given, so that a receiver that has any one of the
+    /// keys verifies the delivery while secrets are rotated.
+    /// </summary>
+    public static string Sign(IReadOnlyList<byte[]> keys, string messageId, long timestamp, ReadOnlySpan<byte> body)
     {
         var prefix = Encoding.UTF8.GetBytes(
             string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{messageId}.{timestamp}."));
         var signed = new byte[prefix.Length + body.Length];
         prefix.CopyTo(signed, 0);
         body.CopyTo(signed.AsSpan(prefix.Length));
-        return "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, signed));
+
+        var signatures = new string[keys.Count];
+        for (var i = 0; i < keys.Count; i++)
+        {
+            signatures[i] = "v1," + Convert.ToBase64String(HMACSHA256.HashData(keys[i], signed));
+        }
+
+        return string.Join(' ', signatures);
     }
 }
