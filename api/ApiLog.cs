@@ -49,6 +49,18 @@ internal static partial class ApiLog
     [LoggerMessage(EventId = 2024, Level = LogLevel.Information, Message = "Queue {Queue} resumed over the API")]
     public static partial void QueueResumed(ILogger logger, string queue);
 
+    [LoggerMessage(EventId = 2025, Level = LogLevel.Information, Message = "Deleted {Count} expired idempotency keys")]
+    public static partial void IdempotencyKeysDeleted(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 2026, Level = LogLevel.Warning,
+        Message = "Deleting expired idempotency keys failed; trying again in {IntervalMinutes} minutes")]
+    public static partial void IdempotencyKeyCleanupFailed(ILogger logger, Exception exception, double intervalMinutes);
+
+    [LoggerMessage(EventId = 2027, Level = LogLevel.Warning,
+        Message = "Removing the in-flight marker of idempotency key {IdempotencyKey} on {Endpoint} failed; " +
+            "the key stays blocked until Api:IdempotencyInFlightTimeout")]
+    public static partial void IdempotencyKeyReleaseFailed(ILogger logger, Exception exception, string endpoint, string idempotencyKey);
+
     [LoggerMessage(EventId = 2040, Level = LogLevel.Information,
         Message = "Execution mode is {Mode}: this API process runs jobs itself")]
     public static partial void RunningWorkerInProcess(ILogger logger, ExecutionMode mode);

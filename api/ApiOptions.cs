@@ -14,6 +14,9 @@ public sealed class ApiOptions
     public const int DefaultPageSizeDefault = 50;
     public const int MaxPageSizeDefault = 500;
 
+    public static readonly TimeSpan IdempotencyKeyTtlDefault = TimeSpan.FromHours(24);
+    public static readonly TimeSpan IdempotencyInFlightTimeoutDefault = TimeSpan.FromSeconds(60);
+
     /// <summary>Upper bound of <see cref="DefaultMaxAttempts"/>; the same bound applies to <c>max_attempts</c> in requests.</summary>
     public const int MaxAttemptsLimit = 1000;
 
@@ -38,6 +41,20 @@ public sealed class ApiOptions
 
     /// <summary>Largest <c>page_size</c> a request may ask for. Default 500.</summary>
     public int MaxPageSize { get; set; } = MaxPageSizeDefault;
+
+    /// <summary>
+    /// How long the response to an enqueue request with an <c>Idempotency-Key</c> header is kept
+    /// for replay, from the first request. A key used after this is new again. Default 24 hours,
+    /// range one minute to 30 days.
+    /// </summary>
+    public TimeSpan IdempotencyKeyTtl { get; set; } = IdempotencyKeyTtlDefault;
+
+    /// <summary>
+    /// Age after which the in-flight marker of a request with an <c>Idempotency-Key</c> that never
+    /// finished (its API process died) may be taken over by a request with the same key and body.
+    /// Until then such requests get 409. Default 60 seconds, range one second to one hour.
+    /// </summary>
+    public TimeSpan IdempotencyInFlightTimeout { get; set; } = IdempotencyInFlightTimeoutDefault;
 
     /// <summary>
     /// Where jobs run. <c>external</c> (the default): in separate worker processes. <c>async</c>:
@@ -112,6 +129,17 @@ public sealed class ApiOptionsValidator : IValidateOptions<ApiOptions>
         {
             failures.Add($"{Prefix}DefaultPageSize is {options.DefaultPageSize}; it must be between 1 and " +
                 $"{Prefix}MaxPageSize ({options.MaxPageSize}).");
+        }
+
+        if (options.IdempotencyKeyTtl < TimeSpan.FromMinutes(1) || options.IdempotencyKeyTtl > TimeSpan.FromDays(30))
+        {
+            failures.Add($"{Prefix}IdempotencyKeyTtl is {options.IdempotencyKeyTtl}; it must be between 00:01:00 and 30.00:00:00.");
+        }
+
+        if (options.IdempotencyInFlightTimeout < TimeSpan.FromSeconds(1) || options.IdempotencyInFlightTimeout > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{Prefix}IdempotencyInFlightTimeout is {options.IdempotencyInFlightTimeout}; " +
+                "it must be between 00:00:01 and 01:00:00.");
         }
 
         for (var i = 0; i < options.KindLimits.Count; i++)

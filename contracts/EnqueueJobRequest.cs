@@ -31,6 +31,13 @@ public sealed record EnqueueJobRequest
     [JsonPropertyName("delay_seconds")]
     public double? DelaySeconds { get; init; }
 
+    /// <summary>
+    /// Deadline, with a UTC offset: the job is not started after this time. A worker that reaches
+    /// it later discards it with the error reason <c>deadline_passed</c>, without using an attempt.
+    /// </summary>
+    [JsonPropertyName("discard_after")]
+    public DateTimeOffset? DiscardAfter { get; init; }
+
     /// <summary>Attempts allowed before the job is discarded; the server default when omitted.</summary>
     [JsonPropertyName("max_attempts")]
     public int? MaxAttempts { get; init; }

@@ -46,6 +46,10 @@ public sealed record Job
     [JsonPropertyName("rate_limit")]
     public RateLimitSpec? RateLimit { get; init; }
 
+    /// <summary>The job is not started after this time; null when it has no deadline.</summary>
+    [JsonPropertyName("discard_after")]
+    public DateTimeOffset? DiscardAfter { get; init; }
+
     /// <summary>When the job becomes (or became) due.</summary>
     [JsonPropertyName("scheduled_at")]
     public DateTimeOffset ScheduledAt { get; init; }
@@ -97,7 +101,8 @@ public sealed record JobError
     /// webhook could not be reached), <c>no_handler</c> (no handler or route for the kind),
     /// <c>lease_expired</c> (the worker stopped renewing its lease), <c>shutdown</c> (the worker
     /// stopped before the attempt finished), <c>cancelled</c> (cancelled while running) or
-    /// <c>blocked_destination</c> (the webhook resolves only to internal addresses).
+    /// <c>blocked_destination</c> (the webhook resolves only to internal addresses) or
+    /// <c>deadline_passed</c> (the job's <c>discard_after</c> passed before it started; no attempt was used).
     /// </summary>
     [JsonPropertyName("reason")]
     public string Reason { get; init; } = "";

@@ -18,6 +18,15 @@ public static class ProblemTypes
     /// <summary>409: the job's state does not allow the action, for example retrying a running job.</summary>
     public const string InvalidState = "urn:jobqueue:problem:invalid-state";
 
+    /// <summary>
+    /// 409: a request with the same <c>Idempotency-Key</c> is still in flight; retry after the
+    /// <c>Retry-After</c> header to get its response.
+    /// </summary>
+    public const string IdempotencyKeyInFlight = "urn:jobqueue:problem:idempotency-key-in-flight";
+
+    /// <summary>422: the <c>Idempotency-Key</c> was already used with a different request body.</summary>
+    public const string IdempotencyKeyReused = "urn:jobqueue:problem:idempotency-key-reused";
+
     /// <summary>413: the request body is larger than the configured limit.</summary>
     public const string PayloadTooLarge = "urn:jobqueue:problem:payload-too-large";
 

@@ -44,6 +44,7 @@ internal static class JobReader
             RateLimit = reader.IsDBNull(21)
                 ? null
                 : new RateLimitSpec { Key = reader.GetString(21), Limit = reader.GetInt32(22), PeriodSeconds = reader.GetInt32(23) / 1000.0 },
+            DiscardAfter = ReadNullableTime(reader, 24),
         };
     }
 

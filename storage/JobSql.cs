@@ -13,30 +13,38 @@ internal static class JobSql
     /// <summary>Channel that carries a job id when a cancel is requested for a running job.</summary>
     public const string CancelChannel = "jobqueue_cancel";
 
+    /// <summary>
+    /// Channel that carries a job id when the job reached a final state (completed, cancelled or
+    /// discarded). API processes listen on it to end long-polling reads.
+    /// </summary>
+    public const string FinishedChannel = "jobqueue_finished";
+
     /// <summary>The columns <see cref="JobReader"/> reads, in its order, of a table aliased <c>job</c>.</summary>
     public const string Columns = """
         job.id, job.queue, job.kind, job.args, job.priority, job.state, job.attempt, job.max_attempts,
         job.timeout_ms, job.tags, job.scheduled_at, job.created_at, job.attempted_at, job.finished_at,
         job.cancel_requested_at, job.worker_id, job.lease_expires_at, job.errors, job.result,
-        job.concurrency_key, job.concurrency_limit, job.rate_limit_key, job.rate_limit, job.rate_limit_period_ms
+        job.concurrency_key, job.concurrency_limit, job.rate_limit_key, job.rate_limit, job.rate_limit_period_ms,
+        job.discard_after
         """;
 
     /// <summary>
     /// Inserts one row per array element, in array order, and notifies each queue that received
     /// a due job once. Parameters: queues, kinds, args (jsonb), priorities, max attempts, timeouts
     /// in ms (nullable), tags (jsonb arrays), run times (nullable), delays in ms (nullable),
-    /// concurrency keys and limits, rate-limit keys, limits and periods in ms (all nullable).
+    /// concurrency keys and limits, rate-limit keys, limits and periods in ms, deadlines (all nullable).
     /// </summary>
     public const string JobInsertMany = $"""
         WITH input AS (
             SELECT *
             FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::smallint[], $5::integer[],
                         $6::integer[], $7::jsonb[], $8::timestamptz[], $9::bigint[],
-                        $10::text[], $11::integer[], $12::text[], $13::integer[], $14::integer[])
+                        $10::text[], $11::integer[], $12::text[], $13::integer[], $14::integer[],
+                        $15::timestamptz[])
                  WITH ORDINALITY AS i(queue, kind, args, priority, max_attempts,
                                       timeout_ms, tags, run_at, delay_ms,
                                       concurrency_key, concurrency_limit, rate_limit_key, rate_limit,
-                                      rate_limit_period_ms, position)
+                                      rate_limit_period_ms, discard_after, position)
         ),
         timed AS (
             SELECT *, coalesce(run_at, now() + coalesce(delay_ms, 0) * interval '1 millisecond') AS due_at
@@ -45,13 +53,13 @@ internal static class JobSql
         inserted AS (
             INSERT INTO jobqueue.jobs AS job
                 (queue, kind, args, priority, effective_priority, state, max_attempts, timeout_ms, tags, scheduled_at,
-                 concurrency_key, concurrency_limit, rate_limit_key, rate_limit, rate_limit_period_ms)
+                 concurrency_key, concurrency_limit, rate_limit_key, rate_limit, rate_limit_period_ms, discard_after)
             SELECT queue, kind, args, priority, priority,
                    CASE WHEN due_at <= now() THEN 'available' ELSE 'scheduled' END,
                    max_attempts, timeout_ms,
                    ARRAY(SELECT jsonb_array_elements_text(tags)),
                    due_at,
-                   concurrency_key, concurrency_limit, rate_limit_key, rate_limit, rate_limit_period_ms
+                   concurrency_key, concurrency_limit, rate_limit_key, rate_limit, rate_limit_period_ms, discard_after
             FROM timed
             ORDER BY position
             RETURNING {Columns}
@@ -87,8 +95,14 @@ internal static class JobSql
         ),
         told AS (
             SELECT pg_notify('{CancelChannel}', id::text) FROM changed WHERE state = 'running'
+        ),
+        finished AS (
+            SELECT pg_notify('{FinishedChannel}', id::text) FROM changed WHERE state = 'cancelled'
         )
-        SELECT changed.* FROM changed CROSS JOIN (SELECT count(*) FROM told) AS notified
+        SELECT changed.*
+        FROM changed
+        CROSS JOIN (SELECT count(*) FROM told) AS notified
+        CROSS JOIN (SELECT count(*) FROM finished) AS finished_notified
         """;
 
     /// <summary>
@@ -133,7 +147,7 @@ internal static class JobSql
     // serves it. Rows of paused queues, and rows whose key is at its limit by this statement's
     // snapshot, are passed over, so a key at its limit does not block the jobs queued behind it.
     private const string CandidateColumns = """
-        job.id, job.concurrency_key, job.rate_limit_key
+        job.id, job.concurrency_key, job.rate_limit_key, coalesce(job.discard_after <= now(), false) AS expired
         """;
 
     private const string Claimable = """
@@ -148,10 +162,26 @@ internal static class JobSql
         """;
 
     // Claims the unkeyed rows of 'due' for worker $3 with a lease of $4 ms. Returns a flag, true
-    // for a claimed row and false for a due row with a limit key, then the job's columns.
+    // for a claimed row and false for a due row with a limit key, then the job's columns. A due
+    // row whose discard_after passed is discarded instead of started, without using an attempt;
+    // it is not returned.
     private static string ClaimDue(string due) => $"""
         WITH due AS (
         {due}
+        ),
+        -- A data-modifying WITH query always runs to completion, and its RETURNING list is
+        -- evaluated per row, so each discarded job sends its notification although nothing reads it.
+        past_deadline AS (
+            UPDATE jobqueue.jobs AS job
+            SET state = 'discarded',
+                finished_at = now(),
+                errors = job.errors || jsonb_build_array(jsonb_build_object(
+                    'attempt', job.attempt, 'at', now(), 'reason', 'deadline_passed',
+                    'message', format('The job was not started because its discard_after time %s passed.',
+                                      job.discard_after)))
+            FROM due
+            WHERE job.id = due.id AND due.expired
+            RETURNING job.id, pg_notify('{FinishedChannel}', job.id::text)
         ),
         claimed AS (
             UPDATE jobqueue.jobs AS job
@@ -161,14 +191,14 @@ internal static class JobSql
                 worker_id = $3,
                 lease_expires_at = now() + $4 * interval '1 millisecond'
             FROM due
-            WHERE job.id = due.id AND due.concurrency_key IS NULL AND due.rate_limit_key IS NULL
+            WHERE job.id = due.id AND NOT due.expired AND due.concurrency_key IS NULL AND due.rate_limit_key IS NULL
             RETURNING {Columns}
         )
         SELECT true, claimed.* FROM claimed
         UNION ALL
         SELECT false, {Columns}
         FROM jobqueue.jobs AS job JOIN due ON due.id = job.id
-        WHERE due.concurrency_key IS NOT NULL OR due.rate_limit_key IS NOT NULL
+        WHERE NOT due.expired AND (due.concurrency_key IS NOT NULL OR due.rate_limit_key IS NOT NULL)
         """;
 
     /// <summary>Claims up to $2 due jobs of every queue; see <see cref="ClaimDue"/>. $1 is unused.</summary>
@@ -187,7 +217,7 @@ internal static class JobSql
     /// every available row of them instead.
     /// </summary>
     public static readonly string JobClaimInQueues = ClaimDue($"""
-            SELECT candidate.id, candidate.concurrency_key, candidate.rate_limit_key
+            SELECT candidate.id, candidate.concurrency_key, candidate.rate_limit_key, candidate.expired
             FROM unnest($1::text[]) AS wanted(queue)
             CROSS JOIN LATERAL (
                 SELECT {CandidateColumns}, job.effective_priority, job.scheduled_at
@@ -245,6 +275,7 @@ internal static class JobSql
             worker_id = $2,
             lease_expires_at = now() + $3 * interval '1 millisecond'
         WHERE job.id = ANY($1::bigint[]) AND job.state = 'available'
+          AND (job.discard_after IS NULL OR job.discard_after > now())
         RETURNING {Columns}
         """;
 
@@ -256,6 +287,9 @@ internal static class JobSql
         WITH due AS (
             SELECT id FROM jobqueue.jobs
             WHERE id = ANY($1::bigint[]) AND state = 'available'
+              -- NOTE: inline execution leaves a job whose deadline passed available; the next
+              -- worker claim discards it.
+              AND (discard_after IS NULL OR discard_after > now())
             ORDER BY id
             FOR UPDATE SKIP LOCKED
         )
@@ -296,12 +330,18 @@ internal static class JobSql
                 worker_id = NULL,
                 lease_expires_at = NULL
             WHERE id = $1 AND attempt = $2 AND state = 'running'
-            RETURNING queue, state
+            RETURNING id, queue, state
         ),
         woken AS (
             SELECT pg_notify('{AvailableChannel}', queue) FROM released WHERE state = 'available'
+        ),
+        finished AS (
+            SELECT pg_notify('{FinishedChannel}', id::text) FROM released WHERE state = 'cancelled'
         )
-        SELECT released.queue FROM released CROSS JOIN (SELECT count(*) FROM woken) AS notified
+        SELECT released.queue
+        FROM released
+        CROSS JOIN (SELECT count(*) FROM woken) AS notified
+        CROSS JOIN (SELECT count(*) FROM finished) AS finished_notified
         """;
 
     /// <summary>
@@ -328,11 +368,15 @@ internal static class JobSql
         SELECT count(*) FROM changed
         """;
 
-    /// <summary>Completes attempt $2 of job $1 with result $3 if that attempt still runs.</summary>
-    public const string JobCompleteIfRunning = """
+    /// <summary>
+    /// Completes attempt $2 of job $1 with result $3 if that attempt still runs. The notification
+    /// in RETURNING is sent on commit, once per changed row.
+    /// </summary>
+    public const string JobCompleteIfRunning = $"""
         UPDATE jobqueue.jobs
         SET state = 'completed', finished_at = now(), result = $3, worker_id = NULL, lease_expires_at = NULL
         WHERE id = $1 AND attempt = $2 AND state = 'running'
+        RETURNING pg_notify('{FinishedChannel}', id::text)
         """;
 
     /// <summary>
@@ -340,29 +384,36 @@ internal static class JobSql
     /// The job is retried after $4 ms when $5 allows it and attempts remain, cancelled when a
     /// cancel was requested, and discarded otherwise. Returns the new state.
     /// </summary>
-    public const string JobFailIfRunning = """
-        UPDATE jobqueue.jobs
-        SET state = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
-                         WHEN $5 AND attempt < max_attempts THEN 'retryable'
-                         ELSE 'discarded' END,
-            scheduled_at = CASE WHEN cancel_requested_at IS NULL AND $5 AND attempt < max_attempts
-                                THEN now() + $4 * interval '1 millisecond' ELSE scheduled_at END,
-            finished_at = CASE WHEN cancel_requested_at IS NULL AND $5 AND attempt < max_attempts
-                               THEN NULL ELSE now() END,
-            errors = errors || jsonb_build_array($3::jsonb || jsonb_build_object('attempt', $2, 'at', now())),
-            worker_id = NULL,
-            lease_expires_at = NULL
-        WHERE id = $1 AND attempt = $2 AND state = 'running'
-        RETURNING state
+    public const string JobFailIfRunning = $"""
+        WITH changed AS (
+            UPDATE jobqueue.jobs
+            SET state = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
+                             WHEN $5 AND attempt < max_attempts THEN 'retryable'
+                             ELSE 'discarded' END,
+                scheduled_at = CASE WHEN cancel_requested_at IS NULL AND $5 AND attempt < max_attempts
+                                    THEN now() + $4 * interval '1 millisecond' ELSE scheduled_at END,
+                finished_at = CASE WHEN cancel_requested_at IS NULL AND $5 AND attempt < max_attempts
+                                   THEN NULL ELSE now() END,
+                errors = errors || jsonb_build_array($3::jsonb || jsonb_build_object('attempt', $2, 'at', now())),
+                worker_id = NULL,
+                lease_expires_at = NULL
+            WHERE id = $1 AND attempt = $2 AND state = 'running'
+            RETURNING id, state
+        ),
+        finished AS (
+            SELECT pg_notify('{FinishedChannel}', id::text) FROM changed WHERE state <> 'retryable'
+        )
+        SELECT changed.state FROM changed CROSS JOIN (SELECT count(*) FROM finished) AS notified
         """;
 
     /// <summary>Cancels attempt $2 of job $1, whose worker stopped it on request, if it still runs.</summary>
-    public const string JobCancelIfRunning = """
+    public const string JobCancelIfRunning = $"""
         UPDATE jobqueue.jobs
         SET state = 'cancelled', finished_at = now(), worker_id = NULL, lease_expires_at = NULL,
             errors = errors || jsonb_build_array(jsonb_build_object(
                 'attempt', $2, 'at', now(), 'reason', 'cancelled', 'message', 'Cancelled over the API while running.'))
         WHERE id = $1 AND attempt = $2 AND state = 'running'
+        RETURNING pg_notify('{FinishedChannel}', id::text)
         """;
 
     /// <summary>
@@ -407,29 +458,35 @@ internal static class JobSql
     /// discarded; one with a pending cancel is cancelled. A job that finished meanwhile is no
     /// longer 'running', so it is never touched. Returns id, queue, attempt and new state.
     /// </summary>
-    public const string JobRescueExpiredLeases = """
+    public const string JobRescueExpiredLeases = $"""
         WITH expired AS (
             SELECT id FROM jobqueue.jobs
             WHERE state = 'running' AND lease_expires_at < now()
             ORDER BY lease_expires_at
             LIMIT $1
             FOR UPDATE SKIP LOCKED
+        ),
+        rescued AS (
+            UPDATE jobqueue.jobs AS job
+            SET state = CASE WHEN job.cancel_requested_at IS NOT NULL THEN 'cancelled'
+                             WHEN job.attempt < job.max_attempts THEN 'retryable'
+                             ELSE 'discarded' END,
+                scheduled_at = now(),
+                finished_at = CASE WHEN job.cancel_requested_at IS NULL AND job.attempt < job.max_attempts
+                                   THEN NULL ELSE now() END,
+                errors = job.errors || jsonb_build_array(jsonb_build_object(
+                    'attempt', job.attempt, 'at', now(), 'reason', 'lease_expired',
+                    'message', format('The lease of worker %s expired at %s before the attempt finished.',
+                                      job.worker_id, job.lease_expires_at))),
+                worker_id = NULL,
+                lease_expires_at = NULL
+            FROM expired
+            WHERE job.id = expired.id
+            RETURNING job.id, job.queue, job.attempt, job.state
+        ),
+        finished AS (
+            SELECT pg_notify('{FinishedChannel}', id::text) FROM rescued WHERE state IN ('cancelled', 'discarded')
         )
-        UPDATE jobqueue.jobs AS job
-        SET state = CASE WHEN job.cancel_requested_at IS NOT NULL THEN 'cancelled'
-                         WHEN job.attempt < job.max_attempts THEN 'retryable'
-                         ELSE 'discarded' END,
-            scheduled_at = now(),
-            finished_at = CASE WHEN job.cancel_requested_at IS NULL AND job.attempt < job.max_attempts
-                               THEN NULL ELSE now() END,
-            errors = job.errors || jsonb_build_array(jsonb_build_object(
-                'attempt', job.attempt, 'at', now(), 'reason', 'lease_expired',
-                'message', format('The lease of worker %s expired at %s before the attempt finished.',
-                                  job.worker_id, job.lease_expires_at))),
-            worker_id = NULL,
-            lease_expires_at = NULL
-        FROM expired
-        WHERE job.id = expired.id
-        RETURNING job.id, job.queue, job.attempt, job.state
+        SELECT rescued.* FROM rescued CROSS JOIN (SELECT count(*) FROM finished) AS notified
         """;
 }

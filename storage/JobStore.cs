@@ -16,56 +16,8 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<IReadOnlyList<Job>> InsertManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
     {
-        var count = jobs.Count;
-        var queues = new string[count];
-        var kinds = new string[count];
-        var args = new string[count];
-        var priorities = new short[count];
-        var maxAttempts = new int[count];
-        var timeouts = new int?[count];
-        var tags = new string[count];
-        var runAts = new DateTimeOffset?[count];
-        var delays = new long?[count];
-        var concurrencyKeys = new string?[count];
-        var concurrencyLimits = new int?[count];
-        var rateKeys = new string?[count];
-        var rateLimits = new int?[count];
-        var ratePeriods = new int?[count];
-        for (var i = 0; i < count; i++)
-        {
-            var job = jobs[i];
-            queues[i] = job.Queue;
-            kinds[i] = job.Kind;
-            args[i] = job.ArgsJson;
-            priorities[i] = job.Priority;
-            maxAttempts[i] = job.MaxAttempts;
-            timeouts[i] = job.TimeoutMs;
-            tags[i] = System.Text.Json.JsonSerializer.Serialize(job.Tags);
-            runAts[i] = job.RunAt?.ToUniversalTime();
-            delays[i] = job.DelayMs;
-            concurrencyKeys[i] = job.Concurrency?.Key;
-            concurrencyLimits[i] = job.Concurrency?.Limit;
-            rateKeys[i] = job.RateLimit?.Key;
-            rateLimits[i] = job.RateLimit?.Limit;
-            ratePeriods[i] = job.RateLimit?.PeriodMs;
-        }
-
         await using var command = dataSource.CreateCommand(JobSql.JobInsertMany);
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = queues });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = kinds });
-        command.Parameters.Add(new NpgsqlParameter { Value = args, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
-        command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = priorities });
-        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = maxAttempts });
-        command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = timeouts });
-        command.Parameters.Add(new NpgsqlParameter { Value = tags, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]> { TypedValue = runAts });
-        command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = delays });
-        command.Parameters.Add(new NpgsqlParameter { Value = concurrencyKeys, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = concurrencyLimits });
-        command.Parameters.Add(new NpgsqlParameter { Value = rateKeys, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = rateLimits });
-        command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = ratePeriods });
-
+        AddInsertParameters(command, jobs);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await JobReader.ReadAllAsync(reader, cancellationToken);
     }
@@ -196,6 +148,62 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
         Cancelled = byState.GetValueOrDefault(JobState.Cancelled),
         Discarded = byState.GetValueOrDefault(JobState.Discarded),
     };
+
+    // Binds the parameters of JobSql.JobInsertMany: one array per column, in job order.
+    private static void AddInsertParameters(NpgsqlCommand command, IReadOnlyList<NewJob> jobs)
+    {
+        var count = jobs.Count;
+        var queues = new string[count];
+        var kinds = new string[count];
+        var args = new string[count];
+        var priorities = new short[count];
+        var maxAttempts = new int[count];
+        var timeouts = new int?[count];
+        var tags = new string[count];
+        var runAts = new DateTimeOffset?[count];
+        var delays = new long?[count];
+        var concurrencyKeys = new string?[count];
+        var concurrencyLimits = new int?[count];
+        var rateKeys = new string?[count];
+        var rateLimits = new int?[count];
+        var ratePeriods = new int?[count];
+        var deadlines = new DateTimeOffset?[count];
+        for (var i = 0; i < count; i++)
+        {
+            var job = jobs[i];
+            queues[i] = job.Queue;
+            kinds[i] = job.Kind;
+            args[i] = job.ArgsJson;
+            priorities[i] = job.Priority;
+            maxAttempts[i] = job.MaxAttempts;
+            timeouts[i] = job.TimeoutMs;
+            tags[i] = System.Text.Json.JsonSerializer.Serialize(job.Tags);
+            runAts[i] = job.RunAt?.ToUniversalTime();
+            delays[i] = job.DelayMs;
+            concurrencyKeys[i] = job.Concurrency?.Key;
+            concurrencyLimits[i] = job.Concurrency?.Limit;
+            rateKeys[i] = job.RateLimit?.Key;
+            rateLimits[i] = job.RateLimit?.Limit;
+            ratePeriods[i] = job.RateLimit?.PeriodMs;
+            deadlines[i] = job.DiscardAfter?.ToUniversalTime();
+        }
+
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = queues });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = kinds });
+        command.Parameters.Add(new NpgsqlParameter { Value = args, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = priorities });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = maxAttempts });
+        command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = timeouts });
+        command.Parameters.Add(new NpgsqlParameter { Value = tags, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]> { TypedValue = runAts });
+        command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = delays });
+        command.Parameters.Add(new NpgsqlParameter { Value = concurrencyKeys, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = concurrencyLimits });
+        command.Parameters.Add(new NpgsqlParameter { Value = rateKeys, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = rateLimits });
+        command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = ratePeriods });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]> { TypedValue = deadlines });
+    }
 
     private async Task<Job?> ChangeOneAsync(string sql, long id, CancellationToken cancellationToken)
     {

@@ -20,6 +20,9 @@ public sealed record NewJob(
 
     /// <summary>At most <see cref="RateLimit.Limit"/> jobs with this key start in any period.</summary>
     public RateLimit? RateLimit { get; init; }
+
+    /// <summary>The job is not started after this time; a claim discards it instead.</summary>
+    public DateTimeOffset? DiscardAfter { get; init; }
 }
 
 /// <summary>A per-key cap on running jobs.</summary>

@@ -48,6 +48,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(builder.ConnectionString).Build());
         services.TryAddSingleton<Migrator>();
         services.TryAddSingleton<JobStore>();
+        services.TryAddSingleton<IdempotencyStore>();
         services.TryAddSingleton<QueueStore>();
         services.TryAddSingleton<ProcessStore>();
         return services;

@@ -29,6 +29,11 @@ public static class ApiApplication
         services.ConfigureHttpJsonOptions(options => ApiJson.Configure(options.SerializerOptions));
         services.AddProblemDetails();
         services.AddHostedService<MigrateOnStartupService>();
+        services.AddHostedService<IdempotencyKeyCleanupService>();
+
+        // One LISTEN connection per API process wakes the long-polling reads of GET /v1/jobs/{id}.
+        services.AddSingleton<JobFinishedListener>();
+        services.AddHostedService(provider => provider.GetRequiredService<JobFinishedListener>());
 
         // Read here, not through IOptions, because it decides which services exist. The worker's
         // hosted services are registered after the migration service, so they start on a

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace JobQueue.Api.Jobs;
 
-public sealed class EnqueueBatchEndpoint(JobStore store, IOptions<ApiOptions> options, ILogger<EnqueueBatchEndpoint> logger)
+public sealed class EnqueueBatchEndpoint(IOptions<ApiOptions> options, ILogger<EnqueueBatchEndpoint> logger)
     : Endpoint<EnqueueBatchRequest, EnqueueBatchResponse>
 {
     public override void Configure()
@@ -18,16 +18,19 @@ public sealed class EnqueueBatchEndpoint(JobStore store, IOptions<ApiOptions> op
                 .WithName("enqueueJobs")
                 .Accepts<EnqueueBatchRequest>(OpenApiDescriptions.Json)
                 .Produces<EnqueueBatchResponse>(StatusCodes.Status201Created, OpenApiDescriptions.Json)
-                .ProducesProblems(400, 413, 415, 500, 503),
+                .ProducesProblems(400, 409, 413, 415, 422, 500, 503),
             clearDefaults: true);
         Summary(summary =>
         {
             summary.Summary = "Enqueue jobs in one transaction";
             summary.Description =
                 $"Stores 1 to {EnqueueBatchRequest.MaxJobs} jobs, all or none. Every job is validated before any is " +
-                "stored; field errors are named by index, such as jobs[3].kind. Defaults are those of enqueueJob.";
+                "stored; field errors are named by index, such as jobs[3].kind. Defaults, and the Idempotency-Key " +
+                "header, work as in enqueueJob.";
             summary.Responses[201] = "The stored jobs, in request order.";
             summary.Responses[400] = "Invalid JSON or an invalid job; nothing was stored.";
+            summary.Responses[409] = "A request with the same Idempotency-Key is still in flight; retry after Retry-After.";
+            summary.Responses[422] = "The Idempotency-Key was already used with a different body.";
             summary.Responses[413] = "The body is larger than Api:MaxRequestBodyBytes.";
             summary.Responses[415] = "The body is not application/json.";
             summary.Responses[500] = "A defect in the service; the body carries a trace id.";
@@ -39,9 +42,7 @@ public sealed class EnqueueBatchEndpoint(JobStore store, IOptions<ApiOptions> op
     {
         var settings = options.Value;
         var jobs = req.Jobs.Select(job => NewJobMapping.ToNewJob(job, settings)).ToList();
-        var stored = await store.InsertManyAsync(jobs, ct);
-        ApiLog.JobsEnqueued(logger, stored.Count, stored[0].Id);
-        stored = await InlineRuns.RunIfInlineAsync(HttpContext.RequestServices, store, stored, ct);
-        await Send.ResponseAsync(new EnqueueBatchResponse { Jobs = stored }, StatusCodes.Status201Created, ct);
+        await EnqueueResponses.SendAsync(
+            HttpContext, "POST /v1/jobs/batch", req, jobs, stored => (new EnqueueBatchResponse { Jobs = stored }, null), logger, ct);
     }
 }

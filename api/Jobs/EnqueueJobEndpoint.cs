@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace JobQueue.Api.Jobs;
 
-public sealed class EnqueueJobEndpoint(JobStore store, IOptions<ApiOptions> options, ILogger<EnqueueJobEndpoint> logger)
+public sealed class EnqueueJobEndpoint(IOptions<ApiOptions> options, ILogger<EnqueueJobEndpoint> logger)
     : Endpoint<EnqueueJobRequest, Job>
 {
     public override void Configure()
@@ -18,16 +18,21 @@ public sealed class EnqueueJobEndpoint(JobStore store, IOptions<ApiOptions> opti
                 .WithName("enqueueJob")
                 .Accepts<EnqueueJobRequest>(OpenApiDescriptions.Json)
                 .Produces<Job>(StatusCodes.Status201Created, OpenApiDescriptions.Json)
-                .ProducesProblems(400, 413, 415, 500, 503),
+                .ProducesProblems(400, 409, 413, 415, 422, 500, 503),
             clearDefaults: true);
         Summary(summary =>
         {
             summary.Summary = "Enqueue a job";
             summary.Description =
                 "Stores one job. Omitted fields take defaults: queue 'default', args {}, priority 0 (lower runs first), " +
-                "max_attempts from the server setting Api:DefaultMaxAttempts, no timeout, due at once.";
+                "max_attempts from the server setting Api:DefaultMaxAttempts, no timeout, due at once. With an " +
+                "Idempotency-Key header (1 to 255 visible ASCII characters), a repeated request with the same key and " +
+                "body gets the first response again, with the header Idempotent-Replayed: true, for Api:IdempotencyKeyTtl " +
+                "(24 hours by default).";
             summary.Responses[201] = "The stored job; the Location header points at it.";
-            summary.Responses[400] = "Invalid JSON or an invalid field; 'errors' names each field.";
+            summary.Responses[400] = "Invalid JSON, an invalid field or an invalid Idempotency-Key; 'errors' names each.";
+            summary.Responses[409] = "A request with the same Idempotency-Key is still in flight; retry after Retry-After.";
+            summary.Responses[422] = "The Idempotency-Key was already used with a different body.";
             summary.Responses[413] = "The body is larger than Api:MaxRequestBodyBytes.";
             summary.Responses[415] = "The body is not application/json.";
             summary.Responses[500] = "A defect in the service; the body carries a trace id.";
@@ -37,11 +42,8 @@ public sealed class EnqueueJobEndpoint(JobStore store, IOptions<ApiOptions> opti
 
     public override async Task HandleAsync(EnqueueJobRequest req, CancellationToken ct)
     {
-        var stored = await store.InsertManyAsync([NewJobMapping.ToNewJob(req, options.Value)], ct);
-        ApiLog.JobsEnqueued(logger, 1, stored[0].Id);
-        stored = await InlineRuns.RunIfInlineAsync(HttpContext.RequestServices, store, stored, ct);
-        var job = stored[0];
-        HttpContext.Response.Headers.Location = JobRoutes.JobPath(job.Id);
-        await Send.ResponseAsync(job, StatusCodes.Status201Created, ct);
+        var jobs = new[] { NewJobMapping.ToNewJob(req, options.Value) };
+        await EnqueueResponses.SendAsync(
+            HttpContext, "POST /v1/jobs", req, jobs, stored => (stored[0], JobRoutes.JobPath(stored[0].Id)), logger, ct);
     }
 }

@@ -68,6 +68,11 @@ public sealed class JobRequestRules : AbstractValidator<EnqueueJobRequest>
             .Null().When(job => job.DelaySeconds is not null)
             .WithMessage("run_at and delay_seconds are mutually exclusive; send at most one of them.");
 
+        RuleFor(job => job.DiscardAfter)
+            .Must((job, discardAfter) => discardAfter > job.RunAt)
+            .When(job => job.DiscardAfter is not null && job.RunAt is not null)
+            .WithMessage("discard_after must be later than run_at, or the job could never start.");
+
         RuleFor(job => job.Tags)
             .Must(tags => tags is null || tags.Count <= MaxTags)
             .WithMessage($"tags may hold at most {MaxTags} tags.");

@@ -33,6 +33,7 @@ public static class NewJobMapping
             RunAt: request.RunAt,
             DelayMs: delayMs)
         {
+            DiscardAfter = request.DiscardAfter,
             Concurrency = request.Concurrency is { } concurrency ? new ConcurrencyLimit(concurrency.Key, concurrency.Limit)
                 : kindLimit?.Concurrency is { } kindConcurrency ? new ConcurrencyLimit(kindKey, kindConcurrency)
                 : null,

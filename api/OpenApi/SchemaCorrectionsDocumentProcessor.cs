@@ -36,6 +36,7 @@ internal sealed class SchemaCorrectionsDocumentProcessor : IDocumentProcessor
         // a process (as in the tests) it empties them only sometimes, so they are dropped.
         schemas.Remove(nameof(JobIdRequest));
         schemas.Remove(nameof(ListJobsRequest));
+        schemas.Remove(nameof(GetJobRequest));
 
         if (schemas.TryGetValue(nameof(EnqueueJobRequest), out var job))
         {

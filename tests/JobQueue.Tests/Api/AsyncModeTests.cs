@@ -112,4 +112,28 @@ public sealed class InlineModeTests : IAsyncLifetime
 
         Assert.Equal([JobState.Completed, JobState.Completed, JobState.Scheduled], jobs.Select(j => j.State));
     }
+
+    [Fact]
+    public async Task Idempotent_replay_shows_the_outcome()
+    {
+        var key = "inline-" + Guid.NewGuid().ToString("N");
+        var first = await _host.Scenario(s =>
+        {
+            s.Post.Text("""{"kind": "echo", "args": {"n": 4}}""").ContentType("application/json").ToUrl("/v1/jobs");
+            s.WithRequestHeader("Idempotency-Key", key);
+            s.StatusCodeShouldBe(201);
+        });
+        var replay = await _host.Scenario(s =>
+        {
+            s.Post.Text("""{"kind": "echo", "args": {"n": 4}}""").ContentType("application/json").ToUrl("/v1/jobs");
+            s.WithRequestHeader("Idempotency-Key", key);
+            s.StatusCodeShouldBe(201);
+            s.Header("Idempotent-Replayed").SingleValueShouldEqual("true");
+        });
+        var firstBody = await first.ReadAsTextAsync();
+        var replayBody = await replay.ReadAsTextAsync();
+
+        Assert.Equal(JobState.Completed, System.Text.Json.JsonSerializer.Deserialize<Job>(firstBody)!.State);
+        Assert.Equal(firstBody, replayBody);
+    }
 }

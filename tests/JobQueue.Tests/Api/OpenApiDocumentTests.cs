@@ -69,15 +69,19 @@ public sealed class OpenApiDocumentTests(ApiHost api)
     }
 
     [Fact]
-    public async Task Get_job_has_id_parameter_and_no_body()
+    public async Task Get_job_has_id_and_wait_parameters_and_no_body()
     {
         using var document = JsonDocument.Parse(await ServedJsonAsync());
         var getJob = document.RootElement.GetProperty("paths").GetProperty("/v1/jobs/{id}").GetProperty("get");
 
-        var parameter = Assert.Single(getJob.GetProperty("parameters").EnumerateArray());
-        Assert.Equal("id", parameter.GetProperty("name").GetString());
-        Assert.Equal("path", parameter.GetProperty("in").GetString());
-        Assert.Equal("integer", parameter.GetProperty("schema").GetProperty("type").GetString());
+        var parameters = getJob.GetProperty("parameters").EnumerateArray().ToList();
+        Assert.Equal(2, parameters.Count);
+        Assert.Equal("id", parameters[0].GetProperty("name").GetString());
+        Assert.Equal("path", parameters[0].GetProperty("in").GetString());
+        Assert.Equal("integer", parameters[0].GetProperty("schema").GetProperty("type").GetString());
+        Assert.Equal("wait", parameters[1].GetProperty("name").GetString());
+        Assert.Equal("query", parameters[1].GetProperty("in").GetString());
+        Assert.False(parameters[1].TryGetProperty("required", out var required) && required.GetBoolean());
         Assert.False(getJob.TryGetProperty("requestBody", out _));
     }
 

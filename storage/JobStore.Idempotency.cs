@@ -1,0 +1,55 @@
+using JobQueue.Contracts;
+using Npgsql;
+
+namespace JobQueue.Storage;
+
+/// <summary>Enqueue under an idempotency key: the jobs and the key's stored response commit together.</summary>
+public sealed partial class JobStore
+{
+    /// <summary>
+    /// Inserts the jobs and completes <paramref name="key"/> with the response that
+    /// <paramref name="toResponse"/> builds from them, in one transaction: either the jobs and
+    /// their stored response both commit, or neither does, so a retry with the key can never find
+    /// a job without its response. Returns null, with nothing stored, when the request no longer
+    /// owns the key because another request took over its marker after it went stale.
+    /// </summary>
+    public async Task<(IReadOnlyList<Job> Jobs, StoredResponse Response)?> InsertManyWithIdempotencyKeyAsync(
+        IReadOnlyList<NewJob> jobs,
+        IdempotencyKey key,
+        Guid token,
+        Func<IReadOnlyList<Job>, StoredResponse> toResponse,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(toResponse);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        List<Job> stored;
+        await using (var insert = new NpgsqlCommand(JobSql.JobInsertMany, connection, transaction))
+        {
+            AddInsertParameters(insert, jobs);
+            await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+            stored = await JobReader.ReadAllAsync(reader, cancellationToken);
+        }
+
+        var response = toResponse(stored);
+        await using (var complete = new NpgsqlCommand(IdempotencySql.IdempotencyKeyComplete, connection, transaction))
+        {
+            complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key.Endpoint });
+            complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key.Key });
+            complete.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = token });
+            complete.Parameters.Add(new NpgsqlParameter<int> { TypedValue = response.StatusCode });
+            complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = response.Body });
+            complete.Parameters.Add(new NpgsqlParameter { Value = (object?)response.Location ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            if (await complete.ExecuteNonQueryAsync(cancellationToken) != 1)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                return null;
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return (stored, response);
+    }
+}
