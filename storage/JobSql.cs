@@ -316,15 +316,17 @@ internal static class JobSql
 
     /// <summary>
     /// Releases attempt $2 of job $1 without counting it, because the worker stopped it for
-    /// shutdown: the job is due again at once and gets one more attempt in its budget. Error $3
-    /// is recorded. Returns the queue so that its workers can be woken.
+    /// shutdown or did not start it (an open circuit): the job is due again after $4 ms and gets
+    /// one more attempt in its budget. Error $3 is recorded. Returns the queue.
     /// </summary>
     public const string JobReleaseIfRunning = $"""
         WITH released AS (
             UPDATE jobqueue.jobs
-            SET state = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'available' END,
+            SET state = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled'
+                             WHEN $4 > 0 THEN 'scheduled'
+                             ELSE 'available' END,
                 finished_at = CASE WHEN cancel_requested_at IS NOT NULL THEN now() END,
-                scheduled_at = now(),
+                scheduled_at = now() + $4 * interval '1 millisecond',
                 max_attempts = max_attempts + 1,
                 errors = errors || jsonb_build_array($3::jsonb || jsonb_build_object('attempt', $2, 'at', now())),
                 worker_id = NULL,

@@ -40,15 +40,17 @@ public sealed partial class JobStore
     }
 
     /// <summary>
-    /// Gives a running attempt back without counting it, for shutdown. Returns false when the
-    /// write was fenced off.
+    /// Gives a running attempt back without counting it, due again after <paramref name="delay"/>
+    /// (zero for at once). Returns false when the write was fenced off.
     /// </summary>
-    public async Task<bool> ReleaseAsync(long id, int attempt, JobFailure reason, CancellationToken cancellationToken)
+    public async Task<bool> ReleaseAsync(
+        long id, int attempt, JobFailure reason, TimeSpan delay, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(JobSql.JobReleaseIfRunning);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = attempt });
         command.Parameters.Add(new NpgsqlParameter { Value = reason.ToJson(), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)Math.Ceiling(delay.TotalMilliseconds) });
         return await command.ExecuteScalarAsync(cancellationToken) is string;
     }
 

@@ -19,8 +19,11 @@ public abstract record AttemptOutcome
     /// </summary>
     public sealed record Failed(JobFailure Failure, bool Retry = true, TimeSpan? RetryAfter = null) : AttemptOutcome;
 
-    /// <summary>The worker stopped the attempt for shutdown: the job is due again at once and the attempt is not counted.</summary>
-    public sealed record Released(JobFailure Reason) : AttemptOutcome;
+    /// <summary>
+    /// The attempt is given back without counting it: stopped for shutdown (due again at once),
+    /// or not started because its webhook route's circuit is open (due after <paramref name="Delay"/>).
+    /// </summary>
+    public sealed record Released(JobFailure Reason, TimeSpan Delay = default) : AttemptOutcome;
 }
 
 /// <summary>Runs claimed attempts of the kinds it serves; in-process handlers and webhooks are the two kinds of dispatcher.</summary>

@@ -145,7 +145,7 @@ public sealed partial class JobRunner(
                 break;
 
             case AttemptOutcome.Released released:
-                if (await store.ReleaseAsync(job.Id, job.Attempt, released.Reason, cancellationToken))
+                if (await store.ReleaseAsync(job.Id, job.Attempt, released.Reason, released.Delay, cancellationToken))
                 {
                     LogReleased(job.Id, job.Queue, job.Kind, job.Attempt);
                 }
@@ -192,7 +192,7 @@ public sealed partial class JobRunner(
     private partial void LogEnded(long jobId, string queue, string kind, int attempt, string reason, string state);
 
     [LoggerMessage(EventId = 3008, Level = LogLevel.Information,
-        Message = "Job {JobId} ({Queue}/{Kind}) attempt {Attempt} stopped for shutdown and was returned to the queue")]
+        Message = "Job {JobId} ({Queue}/{Kind}) attempt {Attempt} was returned to the queue without counting it")]
     private partial void LogReleased(long jobId, string queue, string kind, int attempt);
 
     [LoggerMessage(EventId = 3009, Level = LogLevel.Warning,

@@ -79,15 +79,14 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
         var state = _routes[job.Kind];
         if (state.Circuit.TryEnter() is { } openFor)
         {
-            // NOTE: this failure counts as an attempt, and on a job's last attempt it discards the
-            // job. Returning the job after a delay without counting the attempt needs a delayed
-            // release statement in storage, which does not exist yet.
-            return new AttemptOutcome.Failed(
+            // The target was not called, so the attempt is not counted: an outage of the target
+            // must not use up the attempts of every job queued for it.
+            return new AttemptOutcome.Released(
                 new JobFailure("circuit_open", string.Create(CultureInfo.InvariantCulture,
                     $"The webhook route for '{job.Kind}' is paused after {state.Route.CircuitFailureThreshold} " +
-                    $"consecutive failures; the target was not called. Retrying in {openFor.TotalSeconds:0.###} s.")),
-                Retry: true,
-                RetryAfter: openFor);
+                    $"consecutive failures; the target was not called and the attempt is not counted. " +
+                    $"Retrying in {openFor.TotalSeconds:0.###} s.")),
+                openFor);
         }
 
         var startedAt = _timeProvider.GetTimestamp();

@@ -64,11 +64,13 @@ public sealed class WebhookCircuitTests(TestDatabase database) : IClassFixture<T
             context.Response.StatusCode = 500;
             return Task.CompletedTask;
         });
-        var job = await EnqueueAsync("hook.down", maxAttempts: 4);
+        var job = await EnqueueAsync("hook.down", maxAttempts: 3);
 
         var done = await database.Jobs.WaitForFinalAsync(job.Id);
 
+        // Three real attempts: the circuit_open one is given back with one more attempt in the budget.
         Assert.Equal(JobState.Discarded, done.State);
+        Assert.Equal(4, done.MaxAttempts);
         Assert.Equal(["http_status", "http_status", "circuit_open", "http_status"], done.Errors.Select(e => e.Reason));
         Assert.Equal(3, DeliveriesOf(job));
         Assert.Contains("was not called", done.Errors[2].Message, StringComparison.Ordinal);
@@ -114,8 +116,11 @@ public sealed class WebhookCircuitTests(TestDatabase database) : IClassFixture<T
 
         var done = await database.Jobs.WaitForFinalAsync(job.Id);
 
+        // The circuit_open attempt is not counted, so the job gets one more real attempt: the
+        // probe, which fails and opens the circuit again.
         Assert.Equal(JobState.Discarded, done.State);
-        Assert.Equal(["http_error", "http_error", "circuit_open"], done.Errors.Select(e => e.Reason));
+        Assert.Equal(["http_error", "http_error", "circuit_open", "http_error"], done.Errors.Select(e => e.Reason));
+        Assert.Equal(4, done.MaxAttempts);
         Assert.True(Dispatcher.CircuitFor("hook.refused").IsOpen);
     }
 

@@ -92,8 +92,8 @@ public sealed class QueueAndProcessStoreTests(TestDatabase database) : IClassFix
         var job = (await database.Jobs.InsertManyAsync([Job(queue)], CancellationToken.None)).Single();
         var claimed = (await database.Jobs.ClaimAsync(new QueueFilter([queue], false), 1, "w1", Lease, CancellationToken.None)).Single();
 
-        Assert.True(await database.Jobs.ReleaseAsync(claimed.Id, claimed.Attempt, new JobFailure("shutdown", "stopping"), CancellationToken.None));
-        Assert.False(await database.Jobs.ReleaseAsync(claimed.Id, claimed.Attempt, new JobFailure("shutdown", "again"), CancellationToken.None));
+        Assert.True(await database.Jobs.ReleaseAsync(claimed.Id, claimed.Attempt, new JobFailure("shutdown", "stopping"), TimeSpan.Zero, CancellationToken.None));
+        Assert.False(await database.Jobs.ReleaseAsync(claimed.Id, claimed.Attempt, new JobFailure("shutdown", "again"), TimeSpan.Zero, CancellationToken.None));
 
         var stored = await database.Jobs.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobState.Available, stored!.State);
@@ -138,5 +138,23 @@ public sealed class QueueAndProcessStoreTests(TestDatabase database) : IClassFix
         Assert.DoesNotContain(live, p => p.Id == workerId);
         Assert.True(deleted >= 1);
         Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM jobqueue.processes WHERE id = $1", workerId));
+    }
+
+    [Fact]
+    public async Task Delayed_release_schedules_without_counting()
+    {
+        var queue = UniqueQueue();
+        var job = (await database.Jobs.InsertManyAsync([Job(queue)], CancellationToken.None)).Single();
+        var claimed = (await database.Jobs.ClaimAsync(new QueueFilter([queue], false), 1, "w1", Lease, CancellationToken.None)).Single();
+
+        Assert.True(await database.Jobs.ReleaseAsync(
+            claimed.Id, claimed.Attempt, new JobFailure("circuit_open", "paused"), TimeSpan.FromMinutes(5), CancellationToken.None));
+
+        var stored = await database.Jobs.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobState.Scheduled, stored!.State);
+        Assert.Equal(job.MaxAttempts + 1, stored.MaxAttempts);
+        Assert.True(stored.ScheduledAt > DateTimeOffset.UtcNow.AddMinutes(4));
+        Assert.Null(stored.FinishedAt);
+        Assert.Equal("circuit_open", Assert.Single(stored.Errors).Reason);
     }
 }
