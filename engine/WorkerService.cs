@@ -1,4 +1,5 @@
 using System.Text.Json;
+using JobQueue.Contracts;
 using JobQueue.Engine.Execution;
 using JobQueue.Engine.Handlers;
 using JobQueue.Engine.Options;
@@ -63,6 +64,7 @@ public sealed partial class WorkerService(
             RunEveryAsync(settings.SchedulerInterval, PromoteDueAsync, background.Token),
             RunEveryAsync(settings.RescueInterval, RescueAsync, background.Token),
             RunEveryAsync(settings.HeartbeatInterval, HeartbeatAsync, background.Token),
+            RunEveryAsync(settings.RetentionInterval, DeleteExpiredAsync, background.Token),
         };
         if (settings.PriorityAgeing > TimeSpan.Zero)
         {
@@ -177,6 +179,43 @@ public sealed partial class WorkerService(
         while (aged == MaintenanceBatchSize);
     }
 
+    // Deletion runs in batches, and at most a bounded number of them per interval, so that a
+    // large backlog after a retention change drains over several intervals instead of keeping
+    // the database busy in one long burst.
+    private async Task DeleteExpiredAsync(CancellationToken cancellationToken)
+    {
+        const int MaxBatchesPerState = 10;
+        var retention = options.Value.Retention;
+        var total = 0;
+        foreach (var (state, age) in new[]
+        {
+            (JobState.Completed, retention.Completed),
+            (JobState.Cancelled, retention.Cancelled),
+            (JobState.Discarded, retention.Discarded),
+        })
+        {
+            if (age <= TimeSpan.Zero)
+            {
+                continue;
+            }
+
+            for (var batch = 0; batch < MaxBatchesPerState; batch++)
+            {
+                var deleted = await store.DeleteFinishedAsync(state, age, MaintenanceBatchSize, cancellationToken);
+                total += deleted;
+                if (deleted < MaintenanceBatchSize)
+                {
+                    break;
+                }
+            }
+        }
+
+        if (total > 0)
+        {
+            LogDeletedExpired(total);
+        }
+    }
+
     private async Task UnregisterAsync()
     {
         try
@@ -271,6 +310,9 @@ public sealed partial class WorkerService(
 
     [LoggerMessage(EventId = 3307, Level = LogLevel.Warning, Message = "Maintenance step {Step} failed; retrying at the next interval")]
     private partial void LogMaintenanceFailed(Exception exception, string step);
+
+    [LoggerMessage(EventId = 3309, Level = LogLevel.Information, Message = "Deleted {Count} finished jobs past their retention")]
+    private partial void LogDeletedExpired(int count);
 
     [LoggerMessage(EventId = 3308, Level = LogLevel.Information, Message = "Cancel requested for job {JobId} attempt {Attempt}; stopping it")]
     private partial void LogCancelRequested(long jobId, int attempt);

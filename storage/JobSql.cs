@@ -347,6 +347,21 @@ internal static class JobSql
         """;
 
     /// <summary>
+    /// Retention: deletes up to $3 jobs in final state $1 that finished more than $2 ms ago,
+    /// oldest first. SKIP LOCKED keeps it off rows that an API request is changing.
+    /// </summary>
+    public const string JobDeleteFinished = """
+        DELETE FROM jobqueue.jobs
+        WHERE id IN (
+            SELECT id FROM jobqueue.jobs
+            WHERE state = $1 AND finished_at < now() - $2 * interval '1 millisecond'
+            ORDER BY finished_at
+            LIMIT $3
+            FOR UPDATE SKIP LOCKED
+        )
+        """;
+
+    /// <summary>
     /// Ageing: lowers by one the effective priority of up to $2 available jobs that have been due
     /// for longer than $1 ms per step already taken, so a job n levels behind a steady stream of
     /// more urgent jobs is claimed after at most about n × $1 ms. Returns the number changed.

@@ -55,6 +55,24 @@ public sealed partial class JobStore
     }
 
     /// <summary>
+    /// Deletes up to <paramref name="limit"/> jobs in final <paramref name="state"/> that finished
+    /// more than <paramref name="age"/> ago. Returns how many it deleted.
+    /// </summary>
+    public async Task<int> DeleteFinishedAsync(JobState state, TimeSpan age, int limit, CancellationToken cancellationToken)
+    {
+        if (!JobStates.IsFinal(state))
+        {
+            throw new ArgumentOutOfRangeException(nameof(state), state, "Only final states can be deleted.");
+        }
+
+        await using var command = dataSource.CreateCommand(JobSql.JobDeleteFinished);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = JobStates.ToName(state) });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)age.TotalMilliseconds });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
     /// Runs one ageing step over up to <paramref name="limit"/> jobs: see
     /// <see cref="JobSql.JobAgePriorities"/>. Returns how many jobs moved up a level.
     /// </summary>

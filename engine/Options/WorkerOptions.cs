@@ -16,6 +16,7 @@ public sealed class WorkerOptions
     public const int DefaultMaxResultBytes = 64 * 1024;
     public static readonly TimeSpan DefaultHeartbeatInterval = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan DefaultPriorityAgeing = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan DefaultRetentionInterval = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// Pools in GoodJob's syntax, for example <c>mice:2;elephants:1</c> or <c>*:10</c>; see
@@ -72,6 +73,15 @@ public sealed class WorkerOptions
     /// </summary>
     public TimeSpan PriorityAgeing { get; set; } = DefaultPriorityAgeing;
 
+    /// <summary>
+    /// How long finished jobs are kept, per final state, before the worker deletes them. Zero
+    /// keeps them for ever. Defaults: completed 1 day, cancelled 7 days, discarded 7 days.
+    /// </summary>
+    public RetentionOptions Retention { get; set; } = new();
+
+    /// <summary>How often the worker deletes expired finished jobs. Default 1 minute.</summary>
+    public TimeSpan RetentionInterval { get; set; } = DefaultRetentionInterval;
+
     /// <summary>Returns the first invalid setting as a message, or null when all are valid.</summary>
     public string? Validate()
     {
@@ -104,6 +114,16 @@ public sealed class WorkerOptions
             return $"Worker:HeartbeatInterval must be at least 100 ms; it is {HeartbeatInterval}.";
         }
 
+        if (Retention.Completed < TimeSpan.Zero || Retention.Cancelled < TimeSpan.Zero || Retention.Discarded < TimeSpan.Zero)
+        {
+            return "Worker:Retention:Completed, :Cancelled and :Discarded must not be negative; zero keeps jobs for ever.";
+        }
+
+        if (RetentionInterval <= TimeSpan.Zero)
+        {
+            return $"Worker:RetentionInterval must be positive; it is {RetentionInterval}.";
+        }
+
         if (PriorityAgeing < TimeSpan.Zero)
         {
             return $"Worker:PriorityAgeing must not be negative; it is {PriorityAgeing}.";
@@ -121,4 +141,14 @@ public sealed class WorkerOptions
 
         return MaxResultBytes < 1024 ? $"Worker:MaxResultBytes must be at least 1024; it is {MaxResultBytes}." : null;
     }
+}
+
+/// <summary>How long finished jobs are kept, per final state; zero keeps them for ever.</summary>
+public sealed class RetentionOptions
+{
+    public TimeSpan Completed { get; set; } = TimeSpan.FromDays(1);
+
+    public TimeSpan Cancelled { get; set; } = TimeSpan.FromDays(7);
+
+    public TimeSpan Discarded { get; set; } = TimeSpan.FromDays(7);
 }
