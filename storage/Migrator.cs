@@ -15,6 +15,12 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
     // advisory lock keys that other software in the same database uses.
     private const long MigrationLockKey = 0x6A6F6271_75657565; // "jobqueue" in ASCII
 
+    private static readonly TimeSpan LockRetryDelay = TimeSpan.FromMilliseconds(250);
+
+    // First line of a migration that must run outside a transaction, statement by statement,
+    // such as CREATE INDEX CONCURRENTLY. Each statement ends with ';' at the end of a line.
+    private const string NoTransactionMarker = "-- migration: no-transaction";
+
     private const string CreateHistoryTable = """
         CREATE SCHEMA IF NOT EXISTS jobqueue;
         CREATE TABLE IF NOT EXISTS jobqueue.schema_migrations (
@@ -34,12 +40,7 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
     public async Task<int> MigrateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-
-        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_lock($1)", connection))
-        {
-            lockCommand.Parameters.Add(new NpgsqlParameter<long> { TypedValue = MigrationLockKey });
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await AcquireLockAsync(connection, cancellationToken);
 
         try
         {
@@ -67,6 +68,24 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
             await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
             unlock.Parameters.Add(new NpgsqlParameter<long> { TypedValue = MigrationLockKey });
             await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    // Waits with repeated tries rather than pg_advisory_lock: a session blocked inside a statement
+    // holds a snapshot, and CREATE INDEX CONCURRENTLY in the holder's migration would wait for
+    // that snapshot to go away while the waiter waits for the lock, a deadlock.
+    private static async Task AcquireLockAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await using var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection);
+            tryLock.Parameters.Add(new NpgsqlParameter<long> { TypedValue = MigrationLockKey });
+            if (await tryLock.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                return;
+            }
+
+            await Task.Delay(LockRetryDelay, cancellationToken);
         }
     }
 
@@ -98,6 +117,12 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
     private static async Task ApplyAsync(
         NpgsqlConnection connection, Migration migration, CancellationToken cancellationToken)
     {
+        if (migration.Sql.StartsWith(NoTransactionMarker, StringComparison.Ordinal))
+        {
+            await ApplyWithoutTransactionAsync(connection, migration, cancellationToken);
+            return;
+        }
+
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         // A migration that waits long for a lock would stall every query queued behind it on a
@@ -121,6 +146,65 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
         }
 
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static async Task ApplyWithoutTransactionAsync(
+        NpgsqlConnection connection, Migration migration, CancellationToken cancellationToken)
+    {
+        var statements = SplitStatements(migration.Sql);
+
+        await using (var timeout = new NpgsqlCommand("SET lock_timeout = '10s'", connection))
+        {
+            await timeout.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        try
+        {
+            foreach (var statement in statements)
+            {
+                await using var apply = new NpgsqlCommand(statement, connection);
+                await apply.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using var record = new NpgsqlCommand(
+                "INSERT INTO jobqueue.schema_migrations (version, name) VALUES ($1, $2)", connection);
+            record.Parameters.Add(new NpgsqlParameter<int> { TypedValue = migration.Version });
+            record.Parameters.Add(new NpgsqlParameter<string> { TypedValue = migration.Name });
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+        finally
+        {
+            await using var reset = new NpgsqlCommand("RESET lock_timeout", connection);
+            await reset.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    // Splits at lines that end with ';', leaving out comment lines.
+    private static List<string> SplitStatements(string sql)
+    {
+        var statements = new List<string>();
+        var current = new System.Text.StringBuilder();
+        foreach (var line in sql.Split('\n'))
+        {
+            if (line.TrimStart().StartsWith("--", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            current.AppendLine(line);
+            if (line.TrimEnd().EndsWith(';'))
+            {
+                statements.Add(current.ToString());
+                current.Clear();
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(current.ToString()))
+        {
+            statements.Add(current.ToString());
+        }
+
+        return statements;
     }
 
     private static List<Migration> LoadEmbedded()

@@ -12,10 +12,6 @@ ALTER TABLE jobqueue.jobs
         ((rate_limit_key IS NULL) = (rate_limit IS NULL) AND (rate_limit IS NULL) = (rate_limit_period_ms IS NULL)
          AND coalesce(rate_limit, 1) >= 1 AND coalesce(rate_limit_period_ms, 1) BETWEEN 1 AND 86400000);
 
--- Claims count the running jobs of a key; only running rows with a key are in it.
-CREATE INDEX jobs_running_by_concurrency_key ON jobqueue.jobs (concurrency_key)
-    WHERE state = 'running' AND concurrency_key IS NOT NULL;
-
 -- One row per claimed attempt of a rate-limited job: a sliding log, so "at most N starts in any
 -- period" holds exactly, not only per fixed window. Rows older than the longest allowed period
 -- (one day) are deleted by the rescuer's maintenance step.

@@ -263,4 +263,15 @@ public sealed class JobStoreTests(TestDatabase database) : IClassFixture<TestDat
         Assert.Equal([0, 0], counts);
         Assert.Equal(Migrator.LatestVersion, await migrator.ReadDatabaseVersionAsync(CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Concurrent_index_migration_builds_valid_indexes()
+    {
+        var valid = await database.ScalarAsync<long>("""
+            SELECT count(*) FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
+            WHERE c.relname IN ('jobs_running_by_concurrency_key', 'jobs_finished') AND i.indisvalid
+            """);
+
+        Assert.Equal(2L, valid);
+    }
 }

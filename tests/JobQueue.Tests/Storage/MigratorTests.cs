@@ -1,0 +1,45 @@
+using JobQueue.Storage;
+using JobQueue.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace JobQueue.Tests.Storage;
+
+/// <summary>Migrations against an empty database of its own, as hosts starting together meet it.</summary>
+public sealed class MigratorTests : IAsyncLifetime
+{
+    private readonly string _admin = Environment.GetEnvironmentVariable("JOBQUEUE_TEST_DATABASE")
+        ?? throw new InvalidOperationException("JOBQUEUE_TEST_DATABASE is not set. Run the tests with scripts/test.");
+    private readonly string _name = "jobqueue_migrate_" + Guid.NewGuid().ToString("N")[..12];
+    private NpgsqlDataSource _dataSource = null!;
+
+    public async Task InitializeAsync()
+    {
+        await using var admin = new NpgsqlConnection(_admin);
+        await admin.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{_name}\"", admin);
+        await create.ExecuteNonQueryAsync();
+        _dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(_admin) { Database = _name }.ConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _dataSource.DisposeAsync();
+        await using var admin = new NpgsqlConnection(_admin);
+        await admin.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_name}\" WITH (FORCE)", admin);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task Hosts_starting_together_migrate_once()
+    {
+        var migrators = Enumerable.Range(0, 4).Select(_ => new Migrator(_dataSource, NullLogger<Migrator>.Instance)).ToList();
+
+        var applied = await Task.WhenAll(migrators.Select(m => m.MigrateAsync(CancellationToken.None)))
+            .WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(Migrator.All.Count, applied.Sum());
+        Assert.Equal(Migrator.LatestVersion, await migrators[0].ReadDatabaseVersionAsync(CancellationToken.None));
+    }
+}
