@@ -20,6 +20,13 @@ public static class ArgsInspector
     /// </summary>
     public const int MaxExponent = 1000;
 
+    /// <summary>
+    /// Deepest nesting of objects and arrays accepted in args, counting args itself as level 1.
+    /// Stored values are read back with System.Text.Json's default depth limit of 64, so args
+    /// deeper than that could be stored but never read.
+    /// </summary>
+    public const int MaxDepth = 32;
+
     /// <summary>Most problems reported for one args value, so a huge bad value gives a short response.</summary>
     private const int MaxReported = 10;
 
@@ -27,7 +34,7 @@ public static class ArgsInspector
     public static IReadOnlyList<(string Path, string Message)> FindInvalidValues(JsonElement args, string rootPath)
     {
         var found = new List<(string, string)>();
-        Walk(args, rootPath, found);
+        Walk(args, rootPath, 1, found);
         return found;
     }
 
@@ -43,10 +50,16 @@ public static class ArgsInspector
         return buffer.ToArray();
     }
 
-    private static void Walk(JsonElement element, string path, List<(string, string)> found)
+    private static void Walk(JsonElement element, string path, int depth, List<(string, string)> found)
     {
         if (found.Count >= MaxReported)
         {
+            return;
+        }
+
+        if (depth > MaxDepth && element.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
+        {
+            found.Add((path, $"The value is nested too deep: args may nest objects and arrays at most {MaxDepth} levels."));
             return;
         }
 
@@ -63,7 +76,7 @@ public static class ArgsInspector
                         continue;
                     }
 
-                    Walk(property.Value, childPath, found);
+                    Walk(property.Value, childPath, depth + 1, found);
                 }
 
                 break;
@@ -72,7 +85,7 @@ public static class ArgsInspector
                 var index = 0;
                 foreach (var item in element.EnumerateArray())
                 {
-                    Walk(item, path + "[" + index.ToString(CultureInfo.InvariantCulture) + "]", found);
+                    Walk(item, path + "[" + index.ToString(CultureInfo.InvariantCulture) + "]", depth + 1, found);
                     index++;
                 }
 

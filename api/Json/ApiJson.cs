@@ -16,6 +16,11 @@ internal static class ApiJson
 
         // A JSON null for a non-nullable member such as "kind" is a malformed request, not an empty string.
         options.RespectNullableAnnotations = true;
+
+        // Args (at most 32 levels, checked on enqueue) and results (at most 64, the depth the
+        // worker parses) sit a few levels down in a response such as a job page, so the writer
+        // needs room above 64. Requests are bounded by the args check and the body size limit.
+        options.MaxDepth = 128;
         options.Converters.Add(new OffsetRequiredDateTimeOffsetConverter());
     }
 

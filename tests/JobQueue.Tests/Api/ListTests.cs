@@ -97,4 +97,36 @@ public sealed class ListTests(ApiHost api)
         Assert.Equal(1, summary.Counts.Cancelled);
         Assert.Equal(0, summary.Counts.Running);
     }
+
+    [Fact]
+    public async Task Deepest_allowed_args_can_be_read_back()
+    {
+        var queue = ApiRequests.UniqueQueue();
+        var args = new string('[', 32) + new string(']', 32);
+        var job = await api.EnqueueAsync($$"""{"kind": "deep", "queue": "{{queue}}", "args": {{args}}}""");
+
+        var single = await api.GetAsync($"/v1/jobs/{job.Id}");
+        var page = await api.GetAsync($"/v1/jobs?queue={queue}");
+
+        Assert.Equal(200, single.Status);
+        Assert.Equal(200, page.Status);
+        Assert.Equal(job.Id, Assert.Single(page.Read<JobPage>().Jobs).Id);
+    }
+
+    [Fact]
+    public async Task Deepest_stored_result_can_be_read_back()
+    {
+        // The worker stores a webhook's JSON answer as the result when it parses with the default
+        // depth limit of 64, so a result can be that deep.
+        var queue = ApiRequests.UniqueQueue();
+        var job = await api.EnqueueAsync($$"""{"kind": "deep", "queue": "{{queue}}"}""");
+        await api.Database.ExecuteAsync(
+            "UPDATE jobqueue.jobs SET result = $2::jsonb WHERE id = $1", job.Id, new string('[', 64) + new string(']', 64));
+
+        var single = await api.GetAsync($"/v1/jobs/{job.Id}");
+        var page = await api.GetAsync($"/v1/jobs?queue={queue}");
+
+        Assert.Equal(200, single.Status);
+        Assert.Equal(200, page.Status);
+    }
 }
