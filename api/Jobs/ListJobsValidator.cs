@@ -16,6 +16,19 @@ public sealed class ListJobsValidator : Validator<ListJobsRequest>
             .Must(state => state is null || JobStates.TryParse(state, out _))
             .WithMessage($"state must be one of: {string.Join(", ", JobStates.Names)}.");
 
+        // PostgreSQL text cannot hold U+0000, so such a filter would fail in the database.
+        RuleFor(request => request.Queue)
+            .Must(IsStorableText).OverridePropertyName("queue")
+            .WithMessage("queue must not contain control characters or unpaired surrogates.");
+
+        RuleFor(request => request.Kind)
+            .Must(IsStorableText).OverridePropertyName("kind")
+            .WithMessage("kind must not contain control characters or unpaired surrogates.");
+
+        RuleFor(request => request.Tag)
+            .Must(IsStorableText).OverridePropertyName("tag")
+            .WithMessage("tag must not contain control characters or unpaired surrogates.");
+
         RuleFor(request => request.PageSize)
             .InclusiveBetween(1, maxPageSize)
             .OverridePropertyName("page_size")
@@ -26,4 +39,7 @@ public sealed class ListJobsValidator : Validator<ListJobsRequest>
             .OverridePropertyName("page_token")
             .WithMessage("page_token is invalid; pass the next_page_token of the previous page unchanged.");
     }
+
+    private static bool IsStorableText(string? value) =>
+        value is null || (!TextRules.HasControlCharacter(value) && TextRules.IsWellFormedUtf16(value));
 }

@@ -21,6 +21,12 @@ internal static class ApiJson
         // worker parses) sit a few levels down in a response such as a job page, so the writer
         // needs room above 64. Requests are bounded by the args check and the body size limit.
         options.MaxDepth = 128;
+
+        // Strict reading: "priority": "1" is a wrong type, "Kind" is an unknown field, and a
+        // member given twice is rejected instead of the last one silently winning.
+        options.NumberHandling = JsonNumberHandling.Strict;
+        options.PropertyNameCaseInsensitive = false;
+        options.AllowDuplicateProperties = false;
         options.Converters.Add(new OffsetRequiredDateTimeOffsetConverter());
     }
 
