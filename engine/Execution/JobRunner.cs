@@ -28,7 +28,10 @@ public sealed partial class JobRunner(
 
     private readonly IJobDispatcher[] _dispatchers = dispatchers.ToArray();
 
-    /// <summary>Runs the attempt and stores its outcome. Never throws, except when shutdown stops the write.</summary>
+    /// <summary>
+    /// Runs the attempt and stores its outcome. Database errors while storing are retried, then
+    /// logged; a shutdown that cuts the write short surfaces as <see cref="OperationCanceledException"/>.
+    /// </summary>
     public async Task RunAsync(Job job, DateTimeOffset claimSentAt, CancellationToken stoppingToken)
     {
         using var attempt = new RunningAttempt(job.Id, job.Attempt, job.Queue, job.Kind, timeProvider.GetUtcNow())
@@ -97,6 +100,13 @@ public sealed partial class JobRunner(
                     $"Worker {identity.Id} shut down before the attempt finished; the attempt is not counted.")),
                 _ => null,
             };
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // Dispatchers turn the failures they expect into outcomes; anything else is a defect,
+            // recorded on the job rather than left to fault the pool's task.
+            LogDispatchFailed(exception, job.Id, job.Kind, job.Attempt);
+            return new AttemptOutcome.Failed(new JobFailure("exception", $"{exception.GetType().Name}: {exception.Message}"));
         }
     }
 
@@ -176,8 +186,24 @@ public sealed partial class JobRunner(
         }
     }
 
-    private static TimeSpan? Shorter(TimeSpan? a, TimeSpan? b) =>
-        a is null ? b : b is null ? a : a < b ? a : b;
+    private static TimeSpan? Shorter(TimeSpan? a, TimeSpan? b)
+    {
+        if (a is null)
+        {
+            return b;
+        }
+
+        if (b is null)
+        {
+            return a;
+        }
+
+        return a < b ? a : b;
+    }
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Error,
+        Message = "Dispatching job {JobId} ({Kind}) attempt {Attempt} failed unexpectedly; the attempt is recorded as failed")]
+    private partial void LogDispatchFailed(Exception exception, long jobId, string kind, int attempt);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Debug,
         Message = "Job {JobId} ({Queue}/{Kind}) completed on attempt {Attempt}")]

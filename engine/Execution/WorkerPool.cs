@@ -155,6 +155,12 @@ internal sealed partial class WorkerPool : IDisposable
             // Shutdown passed its deadline while storing the outcome; the lease expires and the
             // rescuer retries the job.
         }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The outcome could not be stored for a reason the runner does not expect. The lease
+            // expires and the rescuer retries the job, so the pool keeps running.
+            LogAttemptFailed(exception, job.Id, job.Attempt);
+        }
         finally
         {
             _tasks.TryRemove(job.Id, out _);
@@ -176,6 +182,10 @@ internal sealed partial class WorkerPool : IDisposable
     }
 
     public void Dispose() => _wake.Dispose();
+
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Error,
+        Message = "Job {JobId} attempt {Attempt} ended with an unexpected error; the rescuer retries it when its lease expires")]
+    private partial void LogAttemptFailed(Exception exception, long jobId, int attempt);
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Pool {Pool} started with {Slots} slots")]
     private partial void LogPoolStarted(string pool, int slots);
