@@ -13,7 +13,7 @@ public sealed record JobPage
     public string? NextPageToken { get; init; }
 }
 
-/// <summary>Every queue that holds at least one job or is paused.</summary>
+/// <summary>Every queue that contains at least one job or is paused.</summary>
 public sealed record QueueList
 {
     [JsonPropertyName("queues")]

@@ -161,6 +161,17 @@ internal static class JobSql
               AND start.started_at > now() - job.rate_limit_period_ms * interval '1 millisecond'))
         """;
 
+    // The SET list that starts a new attempt of a job: running, the next attempt number as its
+    // fencing token, and a lease for the worker whose id is parameter 'worker', lasting the
+    // milliseconds in parameter 'leaseMs'. Every claim statement uses it.
+    private static string StartAttempt(string worker, string leaseMs) => $"""
+        state = 'running',
+                attempt = job.attempt + 1,
+                attempted_at = now(),
+                worker_id = {worker},
+                lease_expires_at = now() + {leaseMs} * interval '1 millisecond'
+        """;
+
     // Claims the unkeyed rows of 'due' for worker $3 with a lease of $4 ms. Returns a flag, true
     // for a claimed row and false for a due row with a limit key, then the job's columns. A due
     // row whose discard_after passed is discarded instead of started, without using an attempt;
@@ -185,11 +196,7 @@ internal static class JobSql
         ),
         claimed AS (
             UPDATE jobqueue.jobs AS job
-            SET state = 'running',
-                attempt = job.attempt + 1,
-                attempted_at = now(),
-                worker_id = $3,
-                lease_expires_at = now() + $4 * interval '1 millisecond'
+            SET {StartAttempt("$3", "$4")}
             FROM due
             WHERE job.id = due.id AND NOT due.expired AND due.concurrency_key IS NULL AND due.rate_limit_key IS NULL
             RETURNING {Columns}
@@ -267,13 +274,9 @@ internal static class JobSql
         """;
 
     /// <summary>Marks the jobs $1 that are still available running for worker $2, each leased for $3 ms.</summary>
-    public const string JobClaimLocked = $"""
+    public static readonly string JobClaimLocked = $"""
         UPDATE jobqueue.jobs AS job
-        SET state = 'running',
-            attempt = job.attempt + 1,
-            attempted_at = now(),
-            worker_id = $2,
-            lease_expires_at = now() + $3 * interval '1 millisecond'
+        SET {StartAttempt("$2", "$3")}
         WHERE job.id = ANY($1::bigint[]) AND job.state = 'available'
           AND (job.discard_after IS NULL OR job.discard_after > now())
         RETURNING {Columns}
@@ -283,7 +286,7 @@ internal static class JobSql
     /// Claims the named jobs $1 that are available, for worker $2 with a lease of $3 ms, skipping
     /// rows another worker has locked. Inline execution uses it; limits do not apply there.
     /// </summary>
-    public const string JobClaimByIds = $"""
+    public static readonly string JobClaimByIds = $"""
         WITH due AS (
             SELECT id FROM jobqueue.jobs
             WHERE id = ANY($1::bigint[]) AND state = 'available'
@@ -294,11 +297,7 @@ internal static class JobSql
             FOR UPDATE SKIP LOCKED
         )
         UPDATE jobqueue.jobs AS job
-        SET state = 'running',
-            attempt = job.attempt + 1,
-            attempted_at = now(),
-            worker_id = $2,
-            lease_expires_at = now() + $3 * interval '1 millisecond'
+        SET {StartAttempt("$2", "$3")}
         FROM due
         WHERE job.id = due.id
         RETURNING {Columns}

@@ -7,7 +7,7 @@ namespace JobQueue.Storage;
 /// <summary>The statements a worker host runs: claim, outcomes, leases, promotion and rescue.</summary>
 public sealed partial class JobStore
 {
-    /// <summary>Completes the attempt if it still holds the job; false means the write was fenced off.</summary>
+    /// <summary>Completes the attempt if it is still the job's running attempt; false means the write was fenced off.</summary>
     public async Task<bool> CompleteAsync(long id, int attempt, string? resultJson, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(JobSql.JobCompleteIfRunning);

@@ -11,7 +11,7 @@ namespace JobQueue.Storage;
 /// </summary>
 public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrator> logger)
 {
-    // Arbitrary constant shared by every host of this service; it only has to differ from
+    // Arbitrary constant shared by every host of this service. It only has to differ from the
     // advisory lock keys that other software in the same database uses.
     private const long MigrationLockKey = 0x6A6F6271_75657565; // "jobqueue" in ASCII
 
@@ -30,10 +30,10 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
         );
         """;
 
-    /// <summary>Every migration this build knows, in version order.</summary>
+    /// <summary>Every migration embedded in this build, in version order.</summary>
     public static IReadOnlyList<Migration> All { get; } = LoadEmbedded();
 
-    /// <summary>Highest migration version this build knows; readiness compares the database to it.</summary>
+    /// <summary>Highest migration version embedded in this build, which readiness compares the database to.</summary>
     public static int LatestVersion => All[^1].Version;
 
     /// <summary>Applies every migration not yet recorded and returns how many it applied.</summary>
@@ -71,9 +71,9 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
         }
     }
 
-    // Waits with repeated tries rather than pg_advisory_lock: a session blocked inside a statement
-    // holds a snapshot, and CREATE INDEX CONCURRENTLY in the holder's migration would wait for
-    // that snapshot to go away while the waiter waits for the lock, a deadlock.
+    // Waits with repeated tries rather than pg_advisory_lock, because a session blocked inside a
+    // statement keeps a snapshot. CREATE INDEX CONCURRENTLY in the lock holder's migration would
+    // wait for that snapshot to go away while the waiter waits for the lock: a deadlock.
     private static async Task AcquireLockAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         while (true)

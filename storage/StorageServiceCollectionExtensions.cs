@@ -36,9 +36,10 @@ public static class StorageServiceCollectionExtensions
             builder.ApplicationName = "jobqueue";
         }
 
-        // A claim holds row locks in an open transaction for a few round trips. If its process
-        // freezes in between, the server ends the session after this long, which releases the
-        // rows for other workers; the hosts never leave a transaction idle on purpose.
+        // A claim of keyed jobs keeps row and advisory locks in an open transaction for a few
+        // round trips. If its process freezes in between, the server ends the session after this
+        // long, which releases the locks for other workers. The hosts never leave a transaction
+        // idle on purpose.
         if (builder.Options?.Contains("idle_in_transaction_session_timeout", StringComparison.Ordinal) != true)
         {
             builder.Options = $"{builder.Options} -c idle_in_transaction_session_timeout={IdleInTransactionTimeoutMs}".Trim();

@@ -42,7 +42,7 @@ public sealed partial class JobRunner(
         try
         {
             // A worker that was paused between its claim and here (a stopped process, a long GC
-            // pause) may find the lease gone and the job rescued; running it now could overlap
+            // pause) may find the lease gone and the job rescued. Running it now could overlap
             // the retry that another worker started.
             var leaseLeft = attempt.LeaseValidUntil - timeProvider.GetUtcNow();
             if (leaseLeft <= options.Value.LeaseDuration * LeaseKeeper.SafetyMargin)
@@ -71,8 +71,8 @@ public sealed partial class JobRunner(
         {
             LogNoHandler(job.Id, job.Kind, identity.Id);
 
-            // Retried, because during a rolling deploy the worker that knows the kind may not be
-            // up yet; the attempts run out if none ever is.
+            // Retried, because during a rolling deploy the worker that has the kind may not be up
+            // yet. The attempts run out if none ever is.
             return new AttemptOutcome.Failed(new JobFailure("no_handler",
                 $"No handler or webhook route is registered for kind '{job.Kind}' on worker {identity.Id}."));
         }

@@ -177,7 +177,7 @@ internal sealed partial class WorkerPool : IDisposable
         }
         catch (OperationCanceledException)
         {
-            // The loop condition sees the cancellation.
+            // The loop condition checks the cancellation.
         }
     }
 
