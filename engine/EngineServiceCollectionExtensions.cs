@@ -2,6 +2,7 @@ using System.Net;
 using JobQueue.Engine.Execution;
 using JobQueue.Engine.Handlers;
 using JobQueue.Engine.Options;
+using JobQueue.Engine.Schedules;
 using JobQueue.Engine.Webhooks;
 using JobQueue.Storage;
 using Microsoft.Extensions.Configuration;
@@ -26,6 +27,7 @@ public static class EngineServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<NotificationListener>());
         services.TryAddSingleton<WorkerService>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerService>());
+        services.AddJobQueueScheduler(configuration);
 
         // The host must wait for the drain: the shutdown timeout, a grace period for the stop
         // to take effect, and time to store the outcomes.
@@ -94,6 +96,29 @@ public static class EngineServiceCollectionExtensions
         services.AddJobHandler<SleepHandler>(SleepHandler.Kind);
         services.AddJobHandler<FailHandler>(FailHandler.Kind);
         return services;
+    }
+
+    /// <summary>
+    /// Registers the writing of the <c>Schedules</c> configuration section to the database at
+    /// start-up. Register it after the migration service, so that it writes to a migrated schema.
+    /// Storage must be registered too.
+    /// </summary>
+    public static IServiceCollection AddJobQueueScheduleSync(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddHostedService<ScheduleConfigSync>();
+        return services;
+    }
+
+    // The scheduler runs in every worker; the database lets exactly one of them enqueue each slot.
+    private static void AddJobQueueScheduler(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<CronOptions>()
+            .Bind(configuration.GetSection(CronOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CronOptions>>(new DescribedValidation<CronOptions>(o => o.Validate()));
+        services.TryAddSingleton<Scheduler>();
+        services.AddHostedService<SchedulerService>();
     }
 
     /// <summary>Registers <typeparamref name="THandler"/> to run jobs of <paramref name="kind"/>.</summary>

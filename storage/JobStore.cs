@@ -150,7 +150,7 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
     };
 
     // Binds the parameters of JobSql.JobInsertMany: one array per column, in job order.
-    private static void AddInsertParameters(NpgsqlCommand command, IReadOnlyList<NewJob> jobs)
+    internal static void AddInsertParameters(NpgsqlCommand command, IReadOnlyList<NewJob> jobs)
     {
         var count = jobs.Count;
         var queues = new string[count];

@@ -26,6 +26,7 @@ if (migrateOnly)
     return 0;
 }
 
+builder.Services.AddJobQueueScheduleSync();
 builder.Services.AddJobQueueWorker(builder.Configuration);
 builder.Services.AddHostedService<HealthServer>();
 if (builder.Configuration.GetValue("Database:MigrateOnStartup", true))

@@ -29,6 +29,7 @@ public static class ApiApplication
         services.ConfigureHttpJsonOptions(options => ApiJson.Configure(options.SerializerOptions));
         services.AddProblemDetails();
         services.AddHostedService<MigrateOnStartupService>();
+        services.AddJobQueueScheduleSync();
         services.AddHostedService<IdempotencyKeyCleanupService>();
 
         // One LISTEN connection per API process wakes the long-polling reads of GET /v1/jobs/{id}.

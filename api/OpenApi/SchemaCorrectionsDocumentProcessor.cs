@@ -37,6 +37,20 @@ internal sealed class SchemaCorrectionsDocumentProcessor : IDocumentProcessor
         schemas.Remove(nameof(JobIdRequest));
         schemas.Remove(nameof(ListJobsRequest));
         schemas.Remove(nameof(GetJobRequest));
+        schemas.Remove(nameof(Schedules.ScheduleNameRequest));
+
+        if (schemas.TryGetValue(nameof(PutScheduleRequest), out var schedule))
+        {
+            schedule.RequiredProperties.Clear();
+            schedule.RequiredProperties.Add("cron");
+            schedule.RequiredProperties.Add("job");
+        }
+
+        if (schemas.TryGetValue(nameof(ScheduleJob), out var template))
+        {
+            template.RequiredProperties.Clear();
+            template.RequiredProperties.Add("kind");
+        }
 
         if (schemas.TryGetValue(nameof(EnqueueJobRequest), out var job))
         {
