@@ -51,7 +51,7 @@ public sealed class PutScheduleEndpoint(
         var name = Route<string>("name", isRequired: false) ?? "";
         if (ScheduleRules.CheckName(name) is { } nameError)
         {
-            AddError(nameError, "name");
+            ValidationFailures.Add(new FluentValidation.Results.ValidationFailure("name", nameError));
         }
 
         ThrowIfAnyErrors();
