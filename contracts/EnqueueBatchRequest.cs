@@ -18,4 +18,11 @@ public sealed record EnqueueBatchResponse
 {
     [JsonPropertyName("jobs")]
     public IReadOnlyList<Job> Jobs { get; init; } = [];
+
+    /// <summary>
+    /// Positions in <c>jobs</c> (from 0) of members with <c>unique</c> that matched an
+    /// existing job, which is returned there instead of a new one. Empty when every job is new.
+    /// </summary>
+    [JsonPropertyName("duplicates")]
+    public IReadOnlyList<int> Duplicates { get; init; } = [];
 }

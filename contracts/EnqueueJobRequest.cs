@@ -57,4 +57,11 @@ public sealed record EnqueueJobRequest
     /// <summary>Caps the starts per period of jobs that share a key; the server's per-kind setting when omitted.</summary>
     [JsonPropertyName("rate_limit")]
     public RateLimitSpec? RateLimit { get; init; }
+
+    /// <summary>
+    /// Enqueue the job only if no job with the same unique key exists in the given states;
+    /// otherwise the existing job is returned with status 200.
+    /// </summary>
+    [JsonPropertyName("unique")]
+    public UniqueSpec? Unique { get; init; }
 }

@@ -50,6 +50,14 @@ public sealed record Job
     [JsonPropertyName("discard_after")]
     public DateTimeOffset? DiscardAfter { get; init; }
 
+    /// <summary>The key that unique enqueues compare; null for a job enqueued without <c>unique</c>.</summary>
+    [JsonPropertyName("unique_key")]
+    public string? UniqueKey { get; init; }
+
+    /// <summary>The batch the job belongs to; null for a job enqueued on its own.</summary>
+    [JsonPropertyName("batch_id")]
+    public long? BatchId { get; init; }
+
     /// <summary>When the job becomes (or became) due.</summary>
     [JsonPropertyName("scheduled_at")]
     public DateTimeOffset ScheduledAt { get; init; }

@@ -5,7 +5,7 @@ namespace JobQueue.Storage;
 /// <summary>
 /// Keys of requests sent with an <c>Idempotency-Key</c> header and their stored responses. The
 /// write that completes a key together with the jobs it created is
-/// <see cref="JobStore.InsertManyWithIdempotencyKeyAsync"/>, because it shares their transaction.
+/// <see cref="JobStore.EnqueueWithIdempotencyKeyAsync"/>, because it shares their transaction.
 /// </summary>
 public sealed class IdempotencyStore(NpgsqlDataSource dataSource)
 {

@@ -7,17 +7,18 @@ namespace JobQueue.Storage;
 public sealed partial class JobStore
 {
     /// <summary>
-    /// Inserts the jobs and completes <paramref name="key"/> with the response that
-    /// <paramref name="toResponse"/> builds from them, in one transaction: either the jobs and
-    /// their stored response both commit, or neither does, so a retry with the key can never find
-    /// a job without its response. Returns null, with nothing stored, when the request no longer
-    /// owns the key because another request took over its marker after it went stale.
+    /// Enqueues the jobs, and the batch when given, and completes <paramref name="key"/> with the
+    /// response that <paramref name="toResponse"/> builds from them, in one transaction: either the
+    /// jobs and their stored response both commit, or neither does, so a retry with the key can
+    /// never find a job without its response. Returns null, with nothing stored, when the request
+    /// no longer owns the key because another request took over its marker after it went stale.
     /// </summary>
-    public async Task<(IReadOnlyList<Job> Jobs, StoredResponse Response)?> InsertManyWithIdempotencyKeyAsync(
+    public async Task<(EnqueueResult Result, StoredResponse Response)?> EnqueueWithIdempotencyKeyAsync(
         IReadOnlyList<NewJob> jobs,
+        NewBatch? batch,
         IdempotencyKey key,
         Guid token,
-        Func<IReadOnlyList<Job>, StoredResponse> toResponse,
+        Func<EnqueueResult, StoredResponse> toResponse,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -25,15 +26,8 @@ public sealed partial class JobStore
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        List<Job> stored;
-        await using (var insert = new NpgsqlCommand(JobSql.JobInsertMany, connection, transaction))
-        {
-            AddInsertParameters(insert, jobs);
-            await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
-            stored = await JobReader.ReadAllAsync(reader, cancellationToken);
-        }
-
-        var response = toResponse(stored);
+        var result = await WriteAsync(connection, transaction, jobs, batch, cancellationToken);
+        var response = toResponse(result);
         await using (var complete = new NpgsqlCommand(IdempotencySql.IdempotencyKeyComplete, connection, transaction))
         {
             complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key.Endpoint });
@@ -50,6 +44,6 @@ public sealed partial class JobStore
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return (stored, response);
+        return (result, response);
     }
 }

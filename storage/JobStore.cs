@@ -150,7 +150,7 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
     };
 
     // Binds the parameters of JobSql.JobInsertMany: one array per column, in job order.
-    internal static void AddInsertParameters(NpgsqlCommand command, IReadOnlyList<NewJob> jobs)
+    internal static void AddInsertParameters(NpgsqlCommand command, IReadOnlyList<NewJob> jobs, long? batchId = null)
     {
         var count = jobs.Count;
         var queues = new string[count];
@@ -203,6 +203,7 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = rateLimits });
         command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = ratePeriods });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]> { TypedValue = deadlines });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)batchId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
     }
 
     private async Task<Job?> ChangeOneAsync(string sql, long id, CancellationToken cancellationToken)

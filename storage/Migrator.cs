@@ -179,11 +179,13 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
         }
     }
 
-    // Splits at lines that end with ';', leaving out comment lines.
+    // Splits at lines that end with ';', leaving out comment lines. A line inside a dollar-quoted
+    // body ($$ … $$ or $tag$ … $tag$), such as a function's, never ends a statement.
     private static List<string> SplitStatements(string sql)
     {
         var statements = new List<string>();
         var current = new System.Text.StringBuilder();
+        string? openQuote = null;
         foreach (var line in sql.Split('\n'))
         {
             if (line.TrimStart().StartsWith("--", StringComparison.Ordinal))
@@ -192,7 +194,19 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
             }
 
             current.AppendLine(line);
-            if (line.TrimEnd().EndsWith(';'))
+            foreach (Match quote in DollarQuote().Matches(line))
+            {
+                if (openQuote is null)
+                {
+                    openQuote = quote.Value;
+                }
+                else if (quote.Value == openQuote)
+                {
+                    openQuote = null;
+                }
+            }
+
+            if (openQuote is null && line.TrimEnd().EndsWith(';'))
             {
                 statements.Add(current.ToString());
                 current.Clear();
@@ -228,18 +242,24 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
                 reader.ReadToEnd()));
         }
 
+        // Versions must be unique but may have gaps, because parallel lines of work reserve their
+        // numbers in advance. A version below one already applied is still applied later, since
+        // MigrateAsync applies every version missing from the history.
         migrations.Sort((a, b) => a.Version.CompareTo(b.Version));
-        for (var i = 0; i < migrations.Count; i++)
+        for (var i = 1; i < migrations.Count; i++)
         {
-            if (migrations[i].Version != i + 1)
+            if (migrations[i].Version == migrations[i - 1].Version)
             {
                 throw new InvalidOperationException(
-                    $"Migration versions must run 1, 2, 3… without gaps; found {migrations[i].Version} at position {i + 1}.");
+                    $"Two migrations have the version {migrations[i].Version}; each version must be used once.");
             }
         }
 
         return migrations;
     }
+
+    [GeneratedRegex(@"\$[A-Za-z_]*\$")]
+    private static partial Regex DollarQuote();
 
     [GeneratedRegex(@"^Migrations/(?<version>\d{4})_(?<name>[a-z0-9_]+)\.sql$")]
     private static partial Regex MigrationName();

@@ -23,6 +23,33 @@ public sealed record NewJob(
 
     /// <summary>The job is not started after this time; a claim discards it instead.</summary>
     public DateTimeOffset? DiscardAfter { get; init; }
+
+    /// <summary>When set, an existing job with the same unique key is returned instead of inserting this one.</summary>
+    public UniqueOptions? Unique { get; init; }
+}
+
+/// <summary>
+/// Uniqueness of an enqueue: the given <paramref name="Key"/>, or one derived from the kind and
+/// args; the queue is part of it with <paramref name="IncludeQueue"/>. Existing jobs in
+/// <paramref name="States"/> (null: every state that is not final) created within
+/// <paramref name="PeriodMs"/> (null: any time) are duplicates.
+/// </summary>
+public sealed record UniqueOptions(string? Key, bool IncludeQueue, IReadOnlyList<string>? States, long? PeriodMs);
+
+/// <summary>
+/// A batch to create with its jobs: the job to enqueue when every member is final, if any, and
+/// the URL it delivers to, when it is a callback URL.
+/// </summary>
+public sealed record NewBatch(string? Description, NewJob? Callback, string? CallbackUrl);
+
+/// <summary>
+/// The jobs of one enqueue, in input order. <see cref="Duplicates"/> marks, per position, a job
+/// that existed already and was returned for a member with <see cref="NewJob.Unique"/>.
+/// </summary>
+public sealed record EnqueueResult(IReadOnlyList<Contracts.Job> Jobs, IReadOnlyList<bool> Duplicates, Contracts.Batch? Batch)
+{
+    /// <summary>Whether at least one job was inserted.</summary>
+    public bool AnyInserted => Duplicates.Any(duplicate => !duplicate);
 }
 
 /// <summary>A per-key cap on running jobs.</summary>

@@ -50,6 +50,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<Migrator>();
         services.TryAddSingleton<JobStore>();
         services.TryAddSingleton<IdempotencyStore>();
+        services.TryAddSingleton<BatchStore>();
         services.TryAddSingleton<QueueStore>();
         services.TryAddSingleton<ProcessStore>();
         services.TryAddSingleton<ScheduleStore>();

@@ -18,6 +18,7 @@ public sealed class EnqueueBatchEndpoint(IOptions<ApiOptions> options, ILogger<E
                 .WithName("enqueueJobs")
                 .Accepts<EnqueueBatchRequest>(OpenApiDescriptions.Json)
                 .Produces<EnqueueBatchResponse>(StatusCodes.Status201Created, OpenApiDescriptions.Json)
+                .Produces<EnqueueBatchResponse>(StatusCodes.Status200OK, OpenApiDescriptions.Json)
                 .ProducesProblems(400, 409, 413, 415, 422, 500, 503),
             clearDefaults: true);
         Summary(summary =>
@@ -26,8 +27,10 @@ public sealed class EnqueueBatchEndpoint(IOptions<ApiOptions> options, ILogger<E
             summary.Description =
                 $"Stores 1 to {EnqueueBatchRequest.MaxJobs} jobs, all or none. Every job is validated before any is " +
                 "stored; field errors are named by index, such as jobs[3].kind. Defaults, and the Idempotency-Key " +
-                "header, work as in enqueueJob.";
-            summary.Responses[201] = "The stored jobs, in request order.";
+                "header, work as in enqueueJob. A member with unique that matches an existing job, or an earlier member " +
+                "of the same request, gets that job in its place, and its position is listed in duplicates.";
+            summary.Responses[201] = "The jobs in request order; at least one of them is new.";
+            summary.Responses[200] = "Every member had unique and matched an existing job; nothing new was stored.";
             summary.Responses[400] = "Invalid JSON or an invalid job; nothing was stored.";
             summary.Responses[409] = "A request with the same Idempotency-Key is still in flight; retry after Retry-After.";
             summary.Responses[422] = "The Idempotency-Key was already used with a different body.";
@@ -43,6 +46,15 @@ public sealed class EnqueueBatchEndpoint(IOptions<ApiOptions> options, ILogger<E
         var settings = options.Value;
         var jobs = req.Jobs.Select(job => NewJobMapping.ToNewJob(job, settings)).ToList();
         await EnqueueResponses.SendAsync(
-            HttpContext, "POST /v1/jobs/batch", req, jobs, stored => (new EnqueueBatchResponse { Jobs = stored }, null), logger, ct);
+            HttpContext, "POST /v1/jobs/batch", req, jobs, null,
+            result => new EnqueueReply(
+                result.AnyInserted ? StatusCodes.Status201Created : StatusCodes.Status200OK,
+                new EnqueueBatchResponse
+                {
+                    Jobs = result.Jobs,
+                    Duplicates = Enumerable.Range(0, result.Jobs.Count).Where(i => result.Duplicates[i]).ToList(),
+                },
+                null),
+            logger, ct);
     }
 }

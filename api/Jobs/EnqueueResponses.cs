@@ -19,17 +19,22 @@ internal static class EnqueueResponses
     /// <summary>Seconds a client should wait before retrying a request whose key is in flight.</summary>
     public const int InFlightRetryAfterSeconds = 1;
 
+    /// <summary>Response header of a unique enqueue that returned an existing job: that job's id.</summary>
+    public const string DuplicateOfHeader = "JobQueue-Duplicate-Of";
+
     /// <summary>
-    /// Inserts <paramref name="jobs"/> and sends <paramref name="toBody"/> of the stored jobs with
-    /// status 201. <paramref name="endpoint"/> scopes the key; <paramref name="request"/> is the
-    /// parsed body, whose fingerprint is compared on a repeated key.
+    /// Enqueues <paramref name="jobs"/>, with <paramref name="batch"/> when given, and sends the
+    /// response that <paramref name="toResponse"/> builds from the result. <paramref name="endpoint"/>
+    /// scopes the key; <paramref name="request"/> is the parsed body, whose fingerprint is compared
+    /// on a repeated key.
     /// </summary>
     public static async Task SendAsync<TRequest>(
         HttpContext context,
         string endpoint,
         TRequest request,
         IReadOnlyList<NewJob> jobs,
-        Func<IReadOnlyList<Job>, (object Body, string? Location)> toBody,
+        NewBatch? batch,
+        Func<EnqueueResult, EnqueueReply> toResponse,
         ILogger logger,
         CancellationToken ct)
     {
@@ -39,10 +44,10 @@ internal static class EnqueueResponses
         var keyValue = IdempotencyKeyHeader.Read(context.Request);
         if (keyValue is null)
         {
-            var inserted = await store.InsertManyAsync(jobs, ct);
-            ApiLog.JobsEnqueued(logger, inserted.Count, inserted[0].Id);
-            inserted = await InlineRuns.RunIfInlineAsync(services, store, inserted, ct);
-            await WriteAsync(context, ToResponse(inserted, toBody, json), replayed: false, ct);
+            var enqueued = await store.EnqueueAsync(jobs, batch, ct);
+            LogEnqueued(logger, enqueued);
+            enqueued = await RunInlineAsync(services, store, enqueued, ct);
+            await WriteAsync(context, ToStored(enqueued, toResponse, json), replayed: false, ct);
             return;
         }
 
@@ -57,11 +62,11 @@ internal static class EnqueueResponses
         }
 
         var token = ((IdempotencyClaim.Acquired)claim).Token;
-        (IReadOnlyList<Job> Jobs, StoredResponse Response)? result;
+        (EnqueueResult Result, StoredResponse Response)? outcome;
         try
         {
-            result = await store.InsertManyWithIdempotencyKeyAsync(
-                jobs, key, token, stored => ToResponse(stored, toBody, json), ct);
+            outcome = await store.EnqueueWithIdempotencyKeyAsync(
+                jobs, batch, key, token, result => ToStored(result, toResponse, json), ct);
         }
         catch (Exception exception) when (exception is NpgsqlException or TimeoutException or OperationCanceledException)
         {
@@ -71,25 +76,41 @@ internal static class EnqueueResponses
             throw;
         }
 
-        if (result is not { } committed)
+        if (outcome is not { } committed)
         {
             await SendInFlightAsync(context, key);
             return;
         }
 
-        ApiLog.JobsEnqueued(logger, committed.Jobs.Count, committed.Jobs[0].Id);
+        LogEnqueued(logger, committed.Result);
         var response = committed.Response;
-        var afterRuns = await InlineRuns.RunIfInlineAsync(services, store, committed.Jobs, ct);
-        if (!ReferenceEquals(afterRuns, committed.Jobs))
+        var afterRuns = await RunInlineAsync(services, store, committed.Result, ct);
+        if (!ReferenceEquals(afterRuns, committed.Result))
         {
             // NOTE: inline mode stores the response again after the attempts ran. A replay that
             // arrives while they run, or after this process died during them, returns the jobs as
             // enqueued.
-            response = ToResponse(afterRuns, toBody, json);
+            response = ToStored(afterRuns, toResponse, json);
             await keys.ReplaceBodyAsync(key, token, response.Body, ct);
         }
 
         await WriteAsync(context, response, replayed: false, ct);
+    }
+
+    private static void LogEnqueued(ILogger logger, EnqueueResult result)
+    {
+        var inserted = result.Jobs.Where((_, i) => !result.Duplicates[i]).ToList();
+        if (inserted.Count > 0)
+        {
+            ApiLog.JobsEnqueued(logger, inserted.Count, inserted[0].Id);
+        }
+    }
+
+    private static async Task<EnqueueResult> RunInlineAsync(
+        IServiceProvider services, JobStore store, EnqueueResult result, CancellationToken ct)
+    {
+        var jobs = await InlineRuns.RunIfInlineAsync(services, store, result.Jobs, result.Duplicates, ct);
+        return ReferenceEquals(jobs, result.Jobs) ? result : result with { Jobs = jobs };
     }
 
     private static async Task SendHeldAsync(HttpContext context, IdempotencyKey key, IdempotencyClaim.Held held, CancellationToken ct)
@@ -129,11 +150,11 @@ internal static class EnqueueResponses
         return context.Response.WriteAsJsonAsync(problem, options, ApiProblem.ContentType, context.RequestAborted);
     }
 
-    private static StoredResponse ToResponse(
-        IReadOnlyList<Job> stored, Func<IReadOnlyList<Job>, (object Body, string? Location)> toBody, JsonSerializerOptions json)
+    private static StoredResponse ToStored(
+        EnqueueResult result, Func<EnqueueResult, EnqueueReply> toResponse, JsonSerializerOptions json)
     {
-        var (body, location) = toBody(stored);
-        return new StoredResponse(StatusCodes.Status201Created, JsonSerializer.Serialize(body, body.GetType(), json), location);
+        var reply = toResponse(result);
+        return new StoredResponse(reply.StatusCode, JsonSerializer.Serialize(reply.Body, reply.Body.GetType(), json), reply.Location);
     }
 
     private static async Task WriteAsync(HttpContext context, StoredResponse response, bool replayed, CancellationToken ct)
@@ -143,6 +164,13 @@ internal static class EnqueueResponses
         if (response.Location is not null)
         {
             context.Response.Headers.Location = response.Location;
+        }
+
+        // Only a unique enqueue of one job that found an existing job responds 200 with a Location,
+        // so the header is rebuilt from those when a stored response is replayed.
+        if (response.StatusCode == StatusCodes.Status200OK && response.Location is { } location)
+        {
+            context.Response.Headers[DuplicateOfHeader] = location[(location.LastIndexOf('/') + 1)..];
         }
 
         if (replayed)
@@ -166,3 +194,6 @@ internal static class EnqueueResponses
         }
     }
 }
+
+/// <summary>What an enqueue endpoint responds: status 200 or 201, the body, and a <c>Location</c> if any.</summary>
+internal sealed record EnqueueReply(int StatusCode, object Body, string? Location);

@@ -29,6 +29,9 @@ public sealed class JobRequestRules : AbstractValidator<EnqueueJobRequest>
     /// <summary>Longest rate-limit period: one day, in seconds, which is how long starts are kept.</summary>
     public const double MaxRatePeriodSeconds = 86_400;
 
+    /// <summary>Longest uniqueness period: 365 days, in seconds.</summary>
+    public const double MaxUniquePeriodSeconds = 31_536_000;
+
     private static bool IsValidLimitKey(string? key) =>
         key is { Length: > 0 and <= MaxLimitKeyLength } && !TextRules.HasControlCharacter(key) && TextRules.IsWellFormedUtf16(key);
 
@@ -108,6 +111,22 @@ public sealed class JobRequestRules : AbstractValidator<EnqueueJobRequest>
             .WithMessage($"rate_limit.period_seconds must be between 0.001 and {MaxRatePeriodSeconds} (one day).")
             .OverridePropertyName("rate_limit.period_seconds")
             .When(job => job.RateLimit is not null);
+
+        RuleFor(job => job.Unique!.Key)
+            .Must(IsValidLimitKey).WithMessage($"unique.key must be 1 to {MaxLimitKeyLength} characters without control characters.")
+            .OverridePropertyName("unique.key")
+            .When(job => job.Unique?.Key is not null);
+
+        RuleFor(job => job.Unique!.States)
+            .Must(states => states!.Count > 0).WithMessage("unique.states must name at least one state, or be omitted.")
+            .OverridePropertyName("unique.states")
+            .When(job => job.Unique?.States is not null);
+
+        RuleFor(job => job.Unique!.PeriodSeconds)
+            .Must(seconds => seconds is >= 0.001 and <= MaxUniquePeriodSeconds)
+            .WithMessage($"unique.period_seconds must be between 0.001 and {MaxUniquePeriodSeconds} (365 days).")
+            .OverridePropertyName("unique.period_seconds")
+            .When(job => job.Unique?.PeriodSeconds is not null);
 
         RuleFor(job => job.Args)
             .Custom((args, context) =>

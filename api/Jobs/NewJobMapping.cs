@@ -34,6 +34,7 @@ public static class NewJobMapping
             DelayMs: delayMs)
         {
             DiscardAfter = request.DiscardAfter,
+            Unique = request.Unique is { } unique ? ToUniqueOptions(unique) : null,
             Concurrency = request.Concurrency is { } concurrency ? new ConcurrencyLimit(concurrency.Key, concurrency.Limit)
                 : kindLimit?.Concurrency is { } kindConcurrency ? new ConcurrencyLimit(kindKey, kindConcurrency)
                 : null,
@@ -42,4 +43,10 @@ public static class NewJobMapping
                 : null,
         };
     }
+
+    private static UniqueOptions ToUniqueOptions(UniqueSpec unique) => new(
+        unique.Key,
+        unique.IncludeQueue ?? false,
+        unique.States?.Select(JobStates.ToName).Distinct(StringComparer.Ordinal).ToList(),
+        unique.PeriodSeconds is { } seconds ? (long)Math.Ceiling(seconds * 1000) : null);
 }

@@ -37,6 +37,7 @@ internal sealed class SchemaCorrectionsDocumentProcessor : IDocumentProcessor
         schemas.Remove(nameof(JobIdRequest));
         schemas.Remove(nameof(ListJobsRequest));
         schemas.Remove(nameof(GetJobRequest));
+        schemas.Remove(nameof(Batches.GetBatchRequest));
         schemas.Remove(nameof(Schedules.ScheduleNameRequest));
 
         if (schemas.TryGetValue(nameof(PutScheduleRequest), out var schedule))
@@ -62,6 +63,30 @@ internal sealed class SchemaCorrectionsDocumentProcessor : IDocumentProcessor
             jobs.MinLength = null;
             jobs.MinItems = 1;
             jobs.MaxItems = EnqueueBatchRequest.MaxJobs;
+        }
+
+        if (schemas.TryGetValue(nameof(CreateBatchRequest), out var created) && created.Properties.TryGetValue("jobs", out var members))
+        {
+            members.MinLength = null;
+            members.MinItems = 1;
+            members.MaxItems = CreateBatchRequest.MaxJobs;
+        }
+
+        DescribeDuplicateHeader(context.Document);
+    }
+
+    // A unique enqueue that found an existing job responds 200 with a header naming that job.
+    private static void DescribeDuplicateHeader(NSwag.OpenApiDocument document)
+    {
+        if (document.Paths.TryGetValue("/v1/jobs", out var path)
+            && path.TryGetValue("post", out var enqueue)
+            && enqueue.Responses.TryGetValue("200", out var duplicate))
+        {
+            duplicate.Headers[EnqueueResponses.DuplicateOfHeader] = new NSwag.OpenApiHeader
+            {
+                Description = "Id of the existing job that the unique enqueue matched.",
+                Schema = new JsonSchema { Type = JsonObjectType.Integer, Format = "int64" },
+            };
         }
     }
 

@@ -17,6 +17,15 @@ public sealed class WebhookOptions
     /// </summary>
     public List<WebhookRoute> Routes { get; set; } = [];
 
+    /// <summary>
+    /// Signing secrets and timeouts of batch callback URLs, for example
+    /// <c>Webhooks__BatchCallbacks__Secret=whsec_…</c>. Each finished batch with a
+    /// <c>callback_url</c> enqueues a job of kind <c>jobqueue.batch_callback</c>, which a worker
+    /// with this section delivers to the URL in the job's args. <c>Kind</c> and <c>Url</c> are not
+    /// used. Default none: such jobs fail with <c>no_handler</c> until a worker has it.
+    /// </summary>
+    public WebhookRoute? BatchCallbacks { get; set; }
+
     /// <summary>Largest part of a response body that is read and stored, in bytes. Default 65,536.</summary>
     public int MaxResponseBytes { get; set; } = DefaultMaxResponseBytes;
 
@@ -86,6 +95,19 @@ public sealed class WebhookOptions
             if (route.CircuitOpenDuration <= TimeSpan.Zero || route.CircuitOpenDuration > MaxRouteDuration)
             {
                 return $"{name}:CircuitOpenDuration must be more than 0 and at most 1 hour; it is {route.CircuitOpenDuration}.";
+            }
+        }
+
+        if (BatchCallbacks is { } callbacks)
+        {
+            if (callbacks.ValidateSecrets("Webhooks:BatchCallbacks") is { } secretError)
+            {
+                return secretError;
+            }
+
+            if (callbacks.ValidateTimeouts("Webhooks:BatchCallbacks") is { } timeoutError)
+            {
+                return timeoutError;
             }
         }
 

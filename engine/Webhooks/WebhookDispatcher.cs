@@ -38,6 +38,7 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
     private readonly TimeProvider _timeProvider;
     private readonly int _maxResponseBytes;
     private readonly TimeSpan _maxRetryAfter;
+    private readonly bool _allowHttp;
     private readonly Dictionary<string, RouteState> _routes = new(StringComparer.Ordinal);
 
     public WebhookDispatcher(
@@ -48,7 +49,18 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
         _timeProvider = timeProvider;
         _maxResponseBytes = options.Value.MaxResponseBytes;
         _maxRetryAfter = options.Value.MaxRetryAfter;
-        foreach (var route in options.Value.Routes)
+        _allowHttp = options.Value.AllowHttp;
+        var routes = options.Value.Routes.ToList();
+        if (options.Value.BatchCallbacks is { } callbacks)
+        {
+            // NOTE: every callback URL shares this route's circuit breaker, so a target that keeps
+            // failing holds back the callbacks to other URLs for CircuitOpenDuration at a time.
+            callbacks.Kind = Contracts.CreateBatchRequest.CallbackUrlKind;
+            callbacks.Url = "";
+            routes.Add(callbacks);
+        }
+
+        foreach (var route in routes)
         {
             // Options validation at start-up has already rejected malformed secrets.
             var keys = new List<byte[]>();
@@ -129,6 +141,13 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
         JobContext job, RouteState state, Activity activity, CancellationToken cancellationToken)
     {
         var route = state.Route;
+        if (ResolveUrl(job, route) is not { } url)
+        {
+            return new AttemptOutcome.Failed(new JobFailure("blocked_destination",
+                "The job's args.url is missing or not an absolute http or https URL, or it uses http while " +
+                "Webhooks:AllowHttp is off."), Retry: false);
+        }
+
         var body = JsonSerializer.SerializeToUtf8Bytes(new
         {
             id = job.Id,
@@ -147,7 +166,7 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
         var timestamp = _timeProvider.GetUtcNow().ToUnixTimeSeconds();
         activity.SetTag("messaging.message.id", messageId);
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, route.Url);
+        using var request = new HttpRequestMessage(HttpMethod.Post, url);
         request.Content = new ByteArrayContent(body);
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         foreach (var (name, value) in route.Headers)
@@ -163,6 +182,29 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
         request.Options.Set(DestinationGuard.ConnectTimeoutOption, route.ConnectTimeout);
 
         return await SendAsync(request, route, cancellationToken);
+    }
+
+    /// <summary>
+    /// The route's URL, or for a route without one (batch callbacks) the job's <c>args.url</c>,
+    /// which must be absolute http or https, http only with <c>Webhooks:AllowHttp</c>. The address
+    /// is checked by <see cref="DestinationGuard"/> when the connection opens, like any route's.
+    /// </summary>
+    private Uri? ResolveUrl(JobContext job, WebhookRoute route)
+    {
+        if (route.Url.Length > 0)
+        {
+            return new Uri(route.Url);
+        }
+
+        if (job.Args.ValueKind != JsonValueKind.Object
+            || !job.Args.TryGetProperty("url", out var value)
+            || value.ValueKind != JsonValueKind.String
+            || !Uri.TryCreate(value.GetString(), UriKind.Absolute, out var url))
+        {
+            return null;
+        }
+
+        return url.Scheme == Uri.UriSchemeHttps || (url.Scheme == Uri.UriSchemeHttp && _allowHttp) ? url : null;
     }
 
     private static Activity StartActivity(JobContext job)

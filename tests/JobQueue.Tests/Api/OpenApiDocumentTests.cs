@@ -54,7 +54,7 @@ public sealed class OpenApiDocumentTests(ApiHost api)
             .SelectMany(path => path.Value.EnumerateObject().Select(operation => (Path: path.Name, Method: operation.Name, operation.Value)))
             .ToList();
 
-        Assert.Equal(17, operations.Count);
+        Assert.Equal(19, operations.Count);
         foreach (var (path, method, operation) in operations)
         {
             Assert.True(operation.TryGetProperty("operationId", out var id) && id.GetString() is { Length: > 0 },
@@ -63,9 +63,9 @@ public sealed class OpenApiDocumentTests(ApiHost api)
 
         var ids = operations.Select(operation => operation.Value.GetProperty("operationId").GetString()).Order().ToList();
         Assert.Equal(
-            ["cancelJob", "deleteSchedule", "disableSchedule", "enableSchedule", "enqueueJob", "enqueueJobs", "getJob",
-             "getSchedule", "listJobs", "listProcesses", "listQueues", "listSchedules", "pauseQueue", "putSchedule",
-             "resumeQueue", "retryJob", "runSchedule"],
+            ["cancelJob", "createBatch", "deleteSchedule", "disableSchedule", "enableSchedule", "enqueueJob", "enqueueJobs",
+             "getBatch", "getJob", "getSchedule", "listJobs", "listProcesses", "listQueues", "listSchedules", "pauseQueue",
+             "putSchedule", "resumeQueue", "retryJob", "runSchedule"],
             ids);
     }
 

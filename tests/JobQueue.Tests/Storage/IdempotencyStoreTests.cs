@@ -34,9 +34,10 @@ public sealed class IdempotencyStoreTests(TestDatabase database) : IClassFixture
         var key = NewKey();
         var claim = Assert.IsType<IdempotencyClaim.Acquired>(await Store.ClaimAsync(key, Day, Minute, CancellationToken.None));
 
-        var result = await database.Jobs.InsertManyWithIdempotencyKeyAsync(
-            [new NewJob(queue, "noop", "{}", 0, 1, null, [], null, null)], key, claim.Token,
-            jobs => new StoredResponse(201, "{\"id\":" + jobs[0].Id + "}", "/v1/jobs/" + jobs[0].Id), CancellationToken.None);
+        var result = await database.Jobs.EnqueueWithIdempotencyKeyAsync(
+            [new NewJob(queue, "noop", "{}", 0, 1, null, [], null, null)], null, key, claim.Token,
+            enqueued => new StoredResponse(201, "{\"id\":" + enqueued.Jobs[0].Id + "}", "/v1/jobs/" + enqueued.Jobs[0].Id),
+            CancellationToken.None);
         var again = await Store.ClaimAsync(key, Day, Minute, CancellationToken.None);
 
         Assert.NotNull(result);
@@ -54,8 +55,8 @@ public sealed class IdempotencyStoreTests(TestDatabase database) : IClassFixture
             "UPDATE jobqueue.idempotency_keys SET locked_at = now() - interval '2 minutes' WHERE key = $1", key.Key);
         var newer = await Store.ClaimAsync(key, Day, Minute, CancellationToken.None);
 
-        var result = await database.Jobs.InsertManyWithIdempotencyKeyAsync(
-            [new NewJob(queue, "noop", "{}", 0, 1, null, [], null, null)], key, old.Token,
+        var result = await database.Jobs.EnqueueWithIdempotencyKeyAsync(
+            [new NewJob(queue, "noop", "{}", 0, 1, null, [], null, null)], null, key, old.Token,
             _ => new StoredResponse(201, "{}", null), CancellationToken.None);
 
         Assert.IsType<IdempotencyClaim.Acquired>(newer);
