@@ -229,12 +229,15 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
         }
 
         migrations.Sort((a, b) => a.Version.CompareTo(b.Version));
-        for (var i = 0; i < migrations.Count; i++)
+        // Gaps are allowed: numbers may be reserved for changes developed side by side, and a
+        // database that already has a later version still gets an earlier one that arrives later,
+        // because every version missing from schema_migrations is applied. Duplicates are an error.
+        for (var i = 1; i < migrations.Count; i++)
         {
-            if (migrations[i].Version != i + 1)
+            if (migrations[i].Version == migrations[i - 1].Version)
             {
                 throw new InvalidOperationException(
-                    $"Migration versions must run 1, 2, 3… without gaps; found {migrations[i].Version} at position {i + 1}.");
+                    $"Two migrations have version {migrations[i].Version}: {migrations[i - 1].Name} and {migrations[i].Name}.");
             }
         }
 

@@ -52,6 +52,8 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<IdempotencyStore>();
         services.TryAddSingleton<QueueStore>();
         services.TryAddSingleton<ProcessStore>();
+        services.TryAddSingleton<ApiKeyStore>();
+        services.TryAddSingleton<AuditStore>();
         return services;
     }
 }
