@@ -71,7 +71,7 @@ internal static partial class ApiLog
     public static partial void KeylessModeActive(ILogger logger, string urls);
 
     [LoggerMessage(EventId = 2051, Level = LogLevel.Critical, Message = "{Reason}")]
-    public static partial void KeylessModeRefused(ILogger logger, string reason);
+    public static partial void KeylessModeRejected(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 2052, Level = LogLevel.Information, Message = "API key {KeyId} ({KeyName}) created by {CreatedBy}")]
     public static partial void KeyCreated(ILogger logger, string keyId, string keyName, string createdBy);

@@ -14,7 +14,7 @@ public sealed class AccessOptions
     /// <summary>
     /// <c>keys</c> (the default): every request outside <c>/healthz</c>, <c>/swagger</c> and
     /// <c>/openapi</c> needs an API key. <c>none</c>: no keys, for development only; the host
-    /// refuses to start in this mode unless every URL it binds is loopback.
+    /// does not start in this mode unless every URL it binds is loopback.
     /// </summary>
     public AccessMode Mode { get; set; } = AccessMode.Keys;
 

@@ -7,11 +7,11 @@ namespace JobQueue.Api.Access;
 
 /// <summary>
 /// Keeps the keyless mode (<c>Api:Auth:Mode=none</c>) on loopback. At start-up it rejects the
-/// mode unless every configured URL is loopback; once the server listens it checks the addresses
-/// actually bound and stops the host if one is not; and <see cref="AccessMiddleware"/> serves
+/// mode unless every configured URL is loopback. Once the server listens, it checks the addresses
+/// actually bound and stops the host if one is not. <see cref="AccessMiddleware"/> also serves
 /// keyless requests only on loopback connections.
 /// </summary>
-internal sealed class KeylessModeGuard(
+public sealed class KeylessModeGuard(
     IOptions<AccessOptions> options, IConfiguration configuration, IServer server, IHostApplicationLifetime lifetime,
     ILogger<KeylessModeGuard> logger) : IHostedService
 {
@@ -26,9 +26,9 @@ internal sealed class KeylessModeGuard(
         var remote = urls.Where(url => !IsLoopbackUrl(url)).ToList();
         if (remote.Count > 0)
         {
-            var message = RefusalMessage(remote);
-            ApiLog.KeylessModeRefused(logger, message);
-            throw new KeylessModeRefusedException(message);
+            var message = RejectionMessage(remote);
+            ApiLog.KeylessModeRejected(logger, message);
+            throw new KeylessModeRejectedException(message);
         }
 
         ApiLog.KeylessModeActive(logger, urls.Count == 0 ? "the default http://localhost:5000" : string.Join(", ", urls));
@@ -110,7 +110,7 @@ internal sealed class KeylessModeGuard(
     private static string[] Split(string? value) =>
         (value ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private static string RefusalMessage(IEnumerable<string> remote) =>
+    private static string RejectionMessage(IEnumerable<string> remote) =>
         "Api:Auth:Mode is none, which turns off API keys, but the API would listen on " + string.Join(", ", remote) +
         ", which is not loopback. Keyless mode is for development on this machine only. Listen on 127.0.0.1 or " +
         "localhost (for example --urls http://127.0.0.1:8080), or remove Api:Auth:Mode and create a key with " +
@@ -125,26 +125,26 @@ internal sealed class KeylessModeGuard(
             return;
         }
 
-        var message = RefusalMessage(remote);
-        ApiLog.KeylessModeRefused(logger, message);
+        var message = RejectionMessage(remote);
+        ApiLog.KeylessModeRejected(logger, message);
         Environment.ExitCode = 1;
         lifetime.StopApplication();
     }
 }
 
 /// <summary>The keyless mode was configured with a URL that is not loopback; the host does not start.</summary>
-public sealed class KeylessModeRefusedException : Exception
+public sealed class KeylessModeRejectedException : Exception
 {
-    public KeylessModeRefusedException()
+    public KeylessModeRejectedException()
     {
     }
 
-    public KeylessModeRefusedException(string message)
+    public KeylessModeRejectedException(string message)
         : base(message)
     {
     }
 
-    public KeylessModeRefusedException(string message, Exception innerException)
+    public KeylessModeRejectedException(string message, Exception innerException)
         : base(message, innerException)
     {
     }

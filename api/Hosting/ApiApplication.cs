@@ -29,7 +29,7 @@ public static class ApiApplication
 
         services.ConfigureHttpJsonOptions(options => ApiJson.Configure(options.SerializerOptions));
         services.AddProblemDetails();
-        // First, so that a refused keyless mode stops the host before anything else starts.
+        // First, so that a rejected keyless mode stops the host before anything else starts.
         services.AddHostedService<KeylessModeGuard>();
         services.AddHostedService<MigrateOnStartupService>();
         services.AddHostedService<IdempotencyKeyCleanupService>();

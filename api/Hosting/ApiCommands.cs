@@ -38,10 +38,10 @@ internal static class ApiCommands
                     app.UseApiPipeline();
                     await app.RunAsync();
                 }
-                catch (Access.KeylessModeRefusedException refused)
+                catch (Access.KeylessModeRejectedException rejected)
                 {
                     // Already logged; repeated here because the process ends before a buffered logger may flush.
-                    await Console.Error.WriteLineAsync(refused.Message);
+                    await Console.Error.WriteLineAsync(rejected.Message);
                     return 1;
                 }
 

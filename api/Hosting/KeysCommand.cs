@@ -39,6 +39,9 @@ internal static class KeysCommand
         var builder = Host.CreateApplicationBuilder(
             new HostApplicationBuilderSettings { Args = rest, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddJobQueueStorage(builder.Configuration);
+
+        // Log lines go to standard error, so standard output carries only the key.
+        builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
         using var host = builder.Build();
         if (builder.Configuration.GetValue("Database:MigrateOnStartup", true))
         {

@@ -13,7 +13,7 @@ public sealed class AuditTests(KeyedApiHost api)
     }
 
     [Fact]
-    public async Task Operator_action_is_recorded_with_who_what_and_when()
+    public async Task Operator_action_records_who_what_when()
     {
         var (id, key) = await api.CreateKeyAsync("""{"name": "operator-1", "scopes": ["admin"]}""");
         var job = await api.SendAsync(HttpMethod.Post, "/v1/jobs", key, """{"kind": "noop", "queue": "audited"}""");

@@ -7,7 +7,7 @@ namespace JobQueue.Tests.Access;
 public sealed class QueueLimitTests(KeyedApiHost api)
 {
     [Fact]
-    public async Task Queue_limited_key_enqueues_and_reads_its_queues_only()
+    public async Task Queue_limited_key_uses_own_queues()
     {
         var mine = ApiRequests.UniqueQueue();
         var other = ApiRequests.UniqueQueue();
@@ -66,7 +66,7 @@ public sealed class QueueLimitTests(KeyedApiHost api)
     }
 
     [Fact]
-    public async Task Queue_limited_key_is_refused_on_routes_that_do_not_check_queues()
+    public async Task Unchecked_route_rejects_queue_limited_key()
     {
         var (_, key) = await api.CreateKeyAsync("""{"name": "narrow", "scopes": ["read"], "queues": ["narrow"]}""");
 

@@ -6,7 +6,7 @@ namespace JobQueue.Tests.Access;
 public sealed class RateLimitTests(KeyedApiHost api)
 {
     [Fact]
-    public async Task Key_over_its_rate_gets_429_with_retry_after()
+    public async Task Key_over_rate_gets_429()
     {
         // A limit of 1 per second gives a bucket of 2, so the third request at once is over it.
         var (_, key) = await api.CreateKeyAsync("""{"name": "slow", "scopes": ["read"], "rate_limit_per_second": 1}""");
@@ -30,7 +30,7 @@ public sealed class RateLimitTests(KeyedApiHost api)
     }
 
     [Fact]
-    public async Task Other_keys_are_not_limited_by_a_busy_key()
+    public async Task Busy_key_leaves_others_unlimited()
     {
         var (_, busy) = await api.CreateKeyAsync("""{"name": "busy", "scopes": ["read"], "rate_limit_per_second": 1}""");
         for (var i = 0; i < 3; i++)
