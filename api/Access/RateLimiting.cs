@@ -55,9 +55,11 @@ internal static class RateLimiting
             ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
             : 1;
         var caller = context.Features.Get<ApiCaller>();
+        var rate = caller?.RateLimitPerSecond
+            ?? context.RequestServices.GetRequiredService<IOptions<AccessOptions>>().Value.RequestsPerSecond;
         var problem = ApiProblem.Create(context, StatusCodes.Status429TooManyRequests, ProblemTypes.RateLimited,
-            $"The API key {caller?.KeyName} sent more requests than its limit of {caller?.RateLimitPerSecond?.ToString(CultureInfo.InvariantCulture) ?? "the server's default"} " +
-            $"per second. Retry after {seconds} seconds.");
+            $"The API key {caller?.KeyName} sent more than its limit of {rate} requests per second to this API process. " +
+            $"Retry after {seconds} seconds.");
         context.Response.OnStarting(() =>
         {
             context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
