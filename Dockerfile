@@ -12,6 +12,13 @@
 #     -e ConnectionStrings__JobQueue="Host=db;Database=jobqueue;Username=jobqueue;Password=..." \
 #     jobqueue-api
 #
+# The API requires API keys. Create the first one with the admin command, which prints it once:
+#
+#   docker run --rm -e ConnectionStrings__JobQueue="..." jobqueue-api keys create --name ops --scopes admin
+#
+# The keyless mode (Api__Auth__Mode=none) is rejected here, because the image listens on every
+# interface (ASPNETCORE_HTTP_PORTS).
+#
 # The build stage runs scripts/publish, the same command the end-to-end tests run.
 # NOTE: nothing builds these images in CI, because no Docker engine runs there. A change
 # that breaks only the image build, such as a needed file matched by .dockerignore, goes unnoticed.

@@ -65,6 +65,39 @@ internal static partial class ApiLog
         Message = "Execution mode is {Mode}: this API process runs jobs itself")]
     public static partial void RunningWorkerInProcess(ILogger logger, ExecutionMode mode);
 
+    [LoggerMessage(EventId = 2050, Level = LogLevel.Warning,
+        Message = "Api:Auth:Mode is none: the API accepts requests without API keys. This is allowed only because every " +
+            "URL it listens on is loopback ({Urls}); never use this mode where other machines can connect")]
+    public static partial void KeylessModeActive(ILogger logger, string urls);
+
+    [LoggerMessage(EventId = 2051, Level = LogLevel.Critical, Message = "{Reason}")]
+    public static partial void KeylessModeRejected(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 2052, Level = LogLevel.Information, Message = "API key {KeyId} ({KeyName}) created by {CreatedBy}")]
+    public static partial void KeyCreated(ILogger logger, string keyId, string keyName, string createdBy);
+
+    [LoggerMessage(EventId = 2053, Level = LogLevel.Information, Message = "API key {KeyId} ({KeyName}) revoked by {RevokedBy}")]
+    public static partial void KeyRevoked(ILogger logger, string keyId, string keyName, string revokedBy);
+
+    [LoggerMessage(EventId = 2054, Level = LogLevel.Warning, Message = "Updating last_used_at of API key {KeyId} failed")]
+    public static partial void KeyLastUsedWriteFailed(ILogger logger, Exception exception, string keyId);
+
+    [LoggerMessage(EventId = 2055, Level = LogLevel.Error,
+        Message = "Writing the audit entry of {Action} by key {KeyId} (status {Status}) failed; the action is not in the audit log")]
+    public static partial void AuditWriteFailed(ILogger logger, Exception exception, string action, string keyId, int status);
+
+    [LoggerMessage(EventId = 2056, Level = LogLevel.Warning,
+        Message = "{Count} failed authentications in the last minute were not written to the audit log, " +
+            "which takes at most {Limit} a minute (Api:Audit:MaxFailedAuthenticationEntriesPerMinute)")]
+    public static partial void FailedAuthenticationNotAudited(ILogger logger, int count, int limit);
+
+    [LoggerMessage(EventId = 2057, Level = LogLevel.Information, Message = "Deleted {Count} audit entries past their retention")]
+    public static partial void AuditEntriesDeleted(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 2058, Level = LogLevel.Warning,
+        Message = "Deleting old audit entries failed; trying again in {IntervalMinutes} minutes")]
+    public static partial void AuditCleanupFailed(ILogger logger, Exception exception, double intervalMinutes);
+
     [LoggerMessage(EventId = 2030, Level = LogLevel.Warning,
         Message = "Readiness check failed: the database could not be reached")]
     public static partial void ReadinessDatabaseUnreachable(ILogger logger, Exception exception);

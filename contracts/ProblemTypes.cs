@@ -36,6 +36,18 @@ public static class ProblemTypes
     /// <summary>405: the route exists but not for this HTTP method.</summary>
     public const string MethodNotAllowed = "urn:jobqueue:problem:method-not-allowed";
 
+    /// <summary>
+    /// 401: the request has no API key, or its key is malformed, unknown, revoked or expired.
+    /// The response carries <c>WWW-Authenticate: Bearer</c>.
+    /// </summary>
+    public const string Unauthorized = "urn:jobqueue:problem:unauthorized";
+
+    /// <summary>403: the API key lacks the scope the route needs, or is limited to other queues.</summary>
+    public const string Forbidden = "urn:jobqueue:problem:forbidden";
+
+    /// <summary>429: the API key sent more requests than its rate limit; retry after the <c>Retry-After</c> header.</summary>
+    public const string RateLimited = "urn:jobqueue:problem:rate-limited";
+
     /// <summary>503: the database cannot be reached; the request changed nothing and may be retried.</summary>
     public const string Unavailable = "urn:jobqueue:problem:unavailable";
 

@@ -52,6 +52,11 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
             Where("job.queue = $?", new NpgsqlParameter<string> { TypedValue = filter.Queue });
         }
 
+        if (filter.AllowedQueues is not null)
+        {
+            Where("job.queue = ANY($?)", new NpgsqlParameter<string[]> { TypedValue = [.. filter.AllowedQueues] });
+        }
+
         if (filter.State is not null)
         {
             Where("job.state = $?", new NpgsqlParameter<string> { TypedValue = filter.State });

@@ -251,7 +251,7 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
             if (migrations[i].Version == migrations[i - 1].Version)
             {
                 throw new InvalidOperationException(
-                    $"Two migrations have the version {migrations[i].Version}; each version must be used once.");
+                    $"Two migrations have version {migrations[i].Version}: {migrations[i - 1].Name} and {migrations[i].Name}.");
             }
         }
 

@@ -59,7 +59,11 @@ public sealed record ConcurrencyLimit(string Key, int Limit);
 public sealed record RateLimit(string Key, int Limit, int PeriodMs);
 
 /// <summary>Filters of a job list; null members do not filter.</summary>
-public sealed record JobFilter(string? Queue, string? State, string? Kind, string? Tag);
+public sealed record JobFilter(string? Queue, string? State, string? Kind, string? Tag)
+{
+    /// <summary>Only jobs of these queues, for an API key limited to them; null for every queue.</summary>
+    public IReadOnlyList<string>? AllowedQueues { get; init; }
+}
 
 /// <summary>The queue selection of one worker pool, in storage terms.</summary>
 /// <param name="Queues">Queue names, or null for every queue.</param>

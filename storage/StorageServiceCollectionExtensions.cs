@@ -54,6 +54,8 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<QueueStore>();
         services.TryAddSingleton<ProcessStore>();
         services.TryAddSingleton<ScheduleStore>();
+        services.TryAddSingleton<ApiKeyStore>();
+        services.TryAddSingleton<AuditStore>();
         return services;
     }
 }

@@ -74,11 +74,14 @@ public sealed record ApiProblem
     public static string TypeOf(int status) => status switch
     {
         StatusCodes.Status400BadRequest => ProblemTypes.MalformedRequest,
+        StatusCodes.Status401Unauthorized => ProblemTypes.Unauthorized,
+        StatusCodes.Status403Forbidden => ProblemTypes.Forbidden,
         StatusCodes.Status404NotFound => ProblemTypes.NotFound,
         StatusCodes.Status405MethodNotAllowed => ProblemTypes.MethodNotAllowed,
         StatusCodes.Status409Conflict => ProblemTypes.InvalidState,
         StatusCodes.Status413PayloadTooLarge => ProblemTypes.PayloadTooLarge,
         StatusCodes.Status415UnsupportedMediaType => ProblemTypes.UnsupportedMediaType,
+        StatusCodes.Status429TooManyRequests => ProblemTypes.RateLimited,
         StatusCodes.Status503ServiceUnavailable => ProblemTypes.Unavailable,
         _ => ProblemTypes.Internal,
     };

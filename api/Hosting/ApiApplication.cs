@@ -1,5 +1,6 @@
 using FastEndpoints;
 using FastEndpoints.Swagger;
+using JobQueue.Api.Access;
 using JobQueue.Api.Errors;
 using JobQueue.Api.Health;
 using JobQueue.Api.Json;
@@ -28,9 +29,18 @@ public static class ApiApplication
 
         services.ConfigureHttpJsonOptions(options => ApiJson.Configure(options.SerializerOptions));
         services.AddProblemDetails();
+        // First, so that a rejected keyless mode stops the host before anything else starts.
+        services.AddHostedService<KeylessModeGuard>();
         services.AddHostedService<MigrateOnStartupService>();
         services.AddJobQueueScheduleSync();
         services.AddHostedService<IdempotencyKeyCleanupService>();
+        services.AddHostedService<AuditCleanupService>();
+        services.AddOptions<AccessOptions>().BindConfiguration(AccessOptions.SectionName).ValidateOnStart();
+        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AccessOptions>, AccessOptionsValidator>();
+        services.AddSingleton<IValidateOptions<AuditOptions>, AccessOptionsValidator>();
+        services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddKeyRateLimits();
 
         // One LISTEN connection per API process wakes the long-polling reads of GET /v1/jobs/{id}.
         services.AddSingleton<JobFinishedListener>();
@@ -62,6 +72,12 @@ public static class ApiApplication
         ArgumentNullException.ThrowIfNull(app);
         app.UseProblemResponses();
         app.UseRouting();
+
+        // After routing, so that the audit log names the route and queue-limited keys see the
+        // endpoint's metadata; the rate limiter partitions by the key the access check found.
+        app.UseMiddleware<AuditMiddleware>();
+        app.UseMiddleware<AccessMiddleware>();
+        app.UseRateLimiter();
         app.UseContentTypeCheck();
         app.UseJobQueueOpenApi();
         app.UseFastEndpoints(config =>

@@ -4,7 +4,8 @@ namespace JobQueue.Api.Hosting;
 
 /// <summary>
 /// Command-line entry: no command serves HTTP; <c>migrate</c> applies the database migrations and
-/// exits; <c>openapi FILE</c> writes the OpenAPI document as YAML and exits without a database.
+/// exits; <c>keys</c> creates, lists and revokes API keys; <c>openapi FILE</c> writes the OpenAPI
+/// document as YAML and exits without a database.
 /// </summary>
 internal static class ApiCommands
 {
@@ -18,6 +19,9 @@ internal static class ApiCommands
             case ["openapi", var path, .. var rest]:
                 return await OpenApi.OpenApiExport.WriteYamlAsync(path, rest);
 
+            case ["keys", .. var rest]:
+                return await KeysCommand.RunAsync(rest);
+
             case ["openapi"]:
                 await Console.Error.WriteLineAsync("Usage: JobQueue.Api openapi FILE   (for example: openapi openapi.yaml)");
                 return 2;
@@ -28,13 +32,21 @@ internal static class ApiCommands
                 var builder = WebApplication.CreateBuilder(
                     new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
                 builder.AddApiServices();
-                await using (var app = builder.Build())
+                try
                 {
+                    await using var app = builder.Build();
                     app.UseApiPipeline();
                     await app.RunAsync();
                 }
+                catch (Access.KeylessModeRejectedException rejected)
+                {
+                    // Already logged; repeated here because the process ends before a buffered logger may flush.
+                    await Console.Error.WriteLineAsync(rejected.Message);
+                    return 1;
+                }
 
-                return 0;
+                // Set when the server bound an address that the keyless mode does not allow.
+                return Environment.ExitCode;
         }
     }
 

@@ -1,4 +1,6 @@
 using FastEndpoints;
+using JobQueue.Api.Access;
+using JobQueue.Api.Errors;
 using JobQueue.Api.OpenApi;
 using JobQueue.Contracts;
 using JobQueue.Storage;
@@ -13,6 +15,7 @@ public sealed class EnqueueBatchEndpoint(IOptions<ApiOptions> options, ILogger<E
     {
         Post("/v1/jobs/batch");
         AllowAnonymous();
+        Options(builder => builder.WithMetadata(QueueLimitsEnforced.Instance));
         Description(
             builder => builder
                 .WithName("enqueueJobs")
@@ -45,6 +48,12 @@ public sealed class EnqueueBatchEndpoint(IOptions<ApiOptions> options, ILogger<E
     {
         var settings = options.Value;
         var jobs = req.Jobs.Select(job => NewJobMapping.ToNewJob(job, settings)).ToList();
+        if (QueueAccess.Reject(HttpContext, jobs.Select(job => job.Queue)) is { } forbidden)
+        {
+            await Send.ResultAsync(forbidden.ToResult());
+            return;
+        }
+
         await EnqueueResponses.SendAsync(
             HttpContext, "POST /v1/jobs/batch", req, jobs, null,
             result => new EnqueueReply(

@@ -1,4 +1,6 @@
 using FastEndpoints;
+using JobQueue.Api.Access;
+using JobQueue.Api.Errors;
 using JobQueue.Api.OpenApi;
 using JobQueue.Contracts;
 using JobQueue.Storage;
@@ -13,6 +15,7 @@ public sealed class EnqueueJobEndpoint(IOptions<ApiOptions> options, ILogger<Enq
     {
         Post("/v1/jobs");
         AllowAnonymous();
+        Options(builder => builder.WithMetadata(QueueLimitsEnforced.Instance));
         Description(
             builder => builder
                 .WithName("enqueueJob")
@@ -47,6 +50,12 @@ public sealed class EnqueueJobEndpoint(IOptions<ApiOptions> options, ILogger<Enq
     public override async Task HandleAsync(EnqueueJobRequest req, CancellationToken ct)
     {
         var jobs = new[] { NewJobMapping.ToNewJob(req, options.Value) };
+        if (QueueAccess.Reject(HttpContext, jobs.Select(job => job.Queue)) is { } forbidden)
+        {
+            await Send.ResultAsync(forbidden.ToResult());
+            return;
+        }
+
         await EnqueueResponses.SendAsync(
             HttpContext, "POST /v1/jobs", req, jobs, null,
             result => new EnqueueReply(

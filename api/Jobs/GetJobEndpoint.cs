@@ -1,4 +1,5 @@
 using FastEndpoints;
+using JobQueue.Api.Access;
 using JobQueue.Api.Errors;
 using JobQueue.Api.OpenApi;
 using JobQueue.Contracts;
@@ -12,6 +13,7 @@ public sealed class GetJobEndpoint(JobStore store, TimeProvider timeProvider) : 
     {
         Get("/v1/jobs/{id}");
         AllowAnonymous();
+        Options(builder => builder.WithMetadata(QueueLimitsEnforced.Instance));
 
         // Only the route value and the query are bound, so a stray body cannot change the id.
         RequestBinder(new RequestBinder<GetJobRequest>(BindingSource.RouteValues | BindingSource.QueryParams));
@@ -48,8 +50,9 @@ public sealed class GetJobEndpoint(JobStore store, TimeProvider timeProvider) : 
 
     public override async Task HandleAsync(GetJobRequest req, CancellationToken ct)
     {
+        // A job of a queue the key may not read is reported missing, so the key learns nothing of it.
         var job = await store.GetAsync(req.Id, ct);
-        if (job is null)
+        if (job is null || !ApiCaller.Of(HttpContext).MayUseQueue(job.Queue))
         {
             await Send.ResultAsync(ApiProblemResults.JobNotFound(HttpContext, req.Id).ToResult());
             return;

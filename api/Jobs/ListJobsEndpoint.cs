@@ -1,4 +1,6 @@
 using FastEndpoints;
+using JobQueue.Api.Access;
+using JobQueue.Api.Errors;
 using JobQueue.Api.OpenApi;
 using JobQueue.Contracts;
 using JobQueue.Storage;
@@ -12,6 +14,7 @@ public sealed class ListJobsEndpoint(JobStore store, IOptions<ApiOptions> option
     {
         Get("/v1/jobs");
         AllowAnonymous();
+        Options(builder => builder.WithMetadata(QueueLimitsEnforced.Instance));
         RequestBinder(new RequestBinder<ListJobsRequest>(BindingSource.QueryParams));
         Description(
             builder => builder
@@ -39,7 +42,14 @@ public sealed class ListJobsEndpoint(JobStore store, IOptions<ApiOptions> option
     {
         var pageSize = req.PageSize ?? options.Value.DefaultPageSize;
         long? beforeId = req.PageToken is { } token && PageToken.TryDecode(token, out var lastId) ? lastId : null;
-        var filter = new JobFilter(req.Queue, req.State, req.Kind, req.Tag);
+        if (req.Queue is not null && QueueAccess.Reject(HttpContext, [req.Queue]) is { } forbidden)
+        {
+            await Send.ResultAsync(forbidden.ToResult());
+            return;
+        }
+
+        // A queue-limited key without a queue filter sees the jobs of its queues only.
+        var filter = new JobFilter(req.Queue, req.State, req.Kind, req.Tag) { AllowedQueues = ApiCaller.Of(HttpContext).Queues };
 
         // Reading one row more than the page shows whether another page follows, without a count query.
         var jobs = await store.ListAsync(filter, beforeId, pageSize + 1, ct);

@@ -34,6 +34,7 @@ internal static class OpenApiSetup
                 settings.SchemaSettings.DefaultReferenceTypeNullHandling = ReferenceTypeNullHandling.NotNull;
                 settings.SchemaSettings.SchemaProcessors.Add(new EnumMemberNameSchemaProcessor());
                 settings.DocumentProcessors.Add(new SchemaCorrectionsDocumentProcessor());
+                settings.DocumentProcessors.Add(new SecurityDocumentProcessor());
             };
         });
     }

@@ -37,6 +37,8 @@ internal sealed class SchemaCorrectionsDocumentProcessor : IDocumentProcessor
         schemas.Remove(nameof(JobIdRequest));
         schemas.Remove(nameof(ListJobsRequest));
         schemas.Remove(nameof(GetJobRequest));
+        schemas.Remove(nameof(Keys.KeyIdRequest));
+        schemas.Remove(nameof(Audit.ListAuditRequest));
         schemas.Remove(nameof(Batches.GetBatchRequest));
         schemas.Remove(nameof(Schedules.ScheduleNameRequest));
 

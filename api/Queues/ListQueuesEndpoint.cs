@@ -1,4 +1,5 @@
 using FastEndpoints;
+using JobQueue.Api.Access;
 using JobQueue.Api.OpenApi;
 using JobQueue.Contracts;
 using JobQueue.Storage;
@@ -11,6 +12,7 @@ public sealed class ListQueuesEndpoint(JobStore store) : EndpointWithoutRequest<
     {
         Get("/v1/queues");
         AllowAnonymous();
+        Options(builder => builder.WithMetadata(QueueLimitsEnforced.Instance));
         Description(
             builder => builder
                 .WithName("listQueues")
@@ -29,7 +31,9 @@ public sealed class ListQueuesEndpoint(JobStore store) : EndpointWithoutRequest<
 
     public override async Task HandleAsync(CancellationToken ct)
     {
-        var queues = await store.CountByQueueAsync(ct);
+        // A queue-limited key sees its own queues only.
+        var caller = ApiCaller.Of(HttpContext);
+        var queues = (await store.CountByQueueAsync(ct)).Where(queue => caller.MayUseQueue(queue.Name)).ToList();
         await Send.OkAsync(new QueueList { Queues = queues }, ct);
     }
 }

@@ -18,6 +18,7 @@ public sealed class AsyncModeTests : IAsyncLifetime
         _host = await AlbaHost.For<Program>(builder =>
         {
             builder.UseSetting("ConnectionStrings:JobQueue", _database.ConnectionString);
+            builder.UseSetting("Api:Auth:Mode", "none");
             builder.UseSetting("Api:ExecutionMode", "async");
             builder.UseSetting("Worker:PollInterval", "00:00:00.200");
             builder.UseEnvironment("Development");
@@ -61,6 +62,7 @@ public sealed class InlineModeTests : IAsyncLifetime
         _host = await AlbaHost.For<Program>(builder =>
         {
             builder.UseSetting("ConnectionStrings:JobQueue", _database.ConnectionString);
+            builder.UseSetting("Api:Auth:Mode", "none");
             builder.UseSetting("Api:ExecutionMode", "inline");
             builder.UseEnvironment("Development");
         });

@@ -54,7 +54,7 @@ public sealed class OpenApiDocumentTests(ApiHost api)
             .SelectMany(path => path.Value.EnumerateObject().Select(operation => (Path: path.Name, Method: operation.Name, operation.Value)))
             .ToList();
 
-        Assert.Equal(19, operations.Count);
+        Assert.Equal(24, operations.Count);
         foreach (var (path, method, operation) in operations)
         {
             Assert.True(operation.TryGetProperty("operationId", out var id) && id.GetString() is { Length: > 0 },
@@ -63,9 +63,10 @@ public sealed class OpenApiDocumentTests(ApiHost api)
 
         var ids = operations.Select(operation => operation.Value.GetProperty("operationId").GetString()).Order().ToList();
         Assert.Equal(
-            ["cancelJob", "createBatch", "deleteSchedule", "disableSchedule", "enableSchedule", "enqueueJob", "enqueueJobs",
-             "getBatch", "getJob", "getSchedule", "listJobs", "listProcesses", "listQueues", "listSchedules", "pauseQueue",
-             "putSchedule", "resumeQueue", "retryJob", "runSchedule"],
+            ["cancelJob", "createBatch", "createKey", "deleteSchedule", "disableSchedule", "enableSchedule",
+             "enqueueJob", "enqueueJobs", "getBatch", "getJob", "getKey", "getSchedule",
+             "listAuditEntries", "listJobs", "listKeys", "listProcesses", "listQueues", "listSchedules",
+             "pauseQueue", "putSchedule", "resumeQueue", "retryJob", "revokeKey", "runSchedule"],
             ids);
     }
 

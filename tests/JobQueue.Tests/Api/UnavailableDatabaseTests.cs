@@ -19,6 +19,7 @@ public sealed class UnavailableDatabaseTests : IAsyncLifetime
         {
             builder.UseSetting("ConnectionStrings:JobQueue", "Host=/nonexistent/jobqueue-test;Username=postgres;Timeout=2");
             builder.UseSetting("Database:MigrateOnStartup", "false");
+            builder.UseSetting("Api:Auth:Mode", "none");
         });
     }
 

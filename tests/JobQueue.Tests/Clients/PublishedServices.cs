@@ -35,6 +35,9 @@ public sealed class PublishedServices : IAsyncLifetime
             ["ConnectionStrings__JobQueue"] = Database.ConnectionString,
             ["DOTNET_ENVIRONMENT"] = "Production",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
+
+            // Keyless on 127.0.0.1, as scripts/run runs it.
+            ["Api__Auth__Mode"] = "none",
         };
         var worker = new Dictionary<string, string?>(common)
         {

@@ -48,6 +48,9 @@ public sealed class EndToEndTests : IClassFixture<TestDatabase>, IAsyncLifetime
             ["ConnectionStrings__JobQueue"] = _database.ConnectionString,
             ["DOTNET_ENVIRONMENT"] = "Production",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
+
+            // Keyless on 127.0.0.1, as scripts/run runs it.
+            ["Api__Auth__Mode"] = "none",
         };
         var worker = new Dictionary<string, string?>(common)
         {

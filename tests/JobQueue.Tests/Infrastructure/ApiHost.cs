@@ -20,6 +20,9 @@ public sealed class ApiHost : IAsyncLifetime
         Host = await AlbaHost.For<Program>(builder =>
         {
             builder.UseSetting("ConnectionStrings:JobQueue", Database.ConnectionString);
+
+            // Keyless, so that tests of other features need no key; AccessTests cover the keys.
+            builder.UseSetting("Api:Auth:Mode", "none");
             builder.UseEnvironment("Development");
         });
     }
