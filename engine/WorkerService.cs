@@ -5,6 +5,7 @@ using JobQueue.Engine.Handlers;
 using JobQueue.Engine.Options;
 using JobQueue.Engine.Webhooks;
 using JobQueue.Storage;
+using JobQueue.Storage.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -157,6 +158,9 @@ public sealed partial class WorkerService(
         var rescued = await store.RescueExpiredAsync(MaintenanceBatchSize, cancellationToken);
         foreach (var job in rescued)
         {
+            JobQueueMetrics.Rescued.Add(1,
+                new KeyValuePair<string, object?>(JobQueueTelemetry.DestinationAttribute, job.Queue),
+                new KeyValuePair<string, object?>("jobqueue.job.state", job.State));
             LogRescued(job.Id, job.Queue, job.Attempt, job.State);
         }
     }

@@ -1,4 +1,5 @@
 using JobQueue.Contracts;
+using JobQueue.Storage.Telemetry;
 using Npgsql;
 
 namespace JobQueue.Storage;
@@ -22,13 +23,39 @@ public sealed partial class JobStore
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(toResponse);
+        using var send = EnqueueTelemetry.StartSend(jobs);
+        try
+        {
+            var result = await InsertWithKeyAsync(jobs, key, token, toResponse, EnqueueTelemetry.ContextToStore(send), cancellationToken);
+            if (result is { } committed)
+            {
+                EnqueueTelemetry.Committed(send, committed.Jobs);
+            }
+
+            return result;
+        }
+        catch (Exception exception)
+        {
+            EnqueueTelemetry.Failed(send, exception);
+            throw;
+        }
+    }
+
+    private async Task<(IReadOnlyList<Job> Jobs, StoredResponse Response)?> InsertWithKeyAsync(
+        IReadOnlyList<NewJob> jobs,
+        IdempotencyKey key,
+        Guid token,
+        Func<IReadOnlyList<Job>, StoredResponse> toResponse,
+        string? traceContext,
+        CancellationToken cancellationToken)
+    {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         List<Job> stored;
         await using (var insert = new NpgsqlCommand(JobSql.JobInsertMany, connection, transaction))
         {
-            AddInsertParameters(insert, jobs);
+            AddInsertParameters(insert, jobs, traceContext);
             await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
             stored = await JobReader.ReadAllAsync(reader, cancellationToken);
         }

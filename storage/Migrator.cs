@@ -100,6 +100,27 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
         return Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// Compares the applied migrations with this build's. The schema is current when every
+    /// migration of this build is applied. Versions this build does not know are allowed, because
+    /// during a rolling upgrade the old hosts keep running on the newer schema.
+    /// </summary>
+    public async Task<SchemaStatus> ReadSchemaStatusAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT CASE WHEN to_regclass('jobqueue.schema_migrations') IS NULL THEN ARRAY[]::integer[]
+                        ELSE (SELECT coalesce(array_agg(version ORDER BY version), ARRAY[]::integer[])
+                              FROM jobqueue.schema_migrations) END
+            """);
+        var applied = (int[])(await command.ExecuteScalarAsync(cancellationToken))!;
+        var appliedSet = applied.ToHashSet();
+        var known = All.Select(m => m.Version).ToHashSet();
+        return new SchemaStatus(
+            applied.Length == 0 ? 0 : applied[^1],
+            All.Where(m => !appliedSet.Contains(m.Version)).Select(m => m.Version).ToList(),
+            applied.Where(v => !known.Contains(v)).ToList());
+    }
+
     private static async Task<HashSet<int>> ReadAppliedVersionsAsync(
         NpgsqlConnection connection, CancellationToken cancellationToken)
     {
@@ -228,13 +249,16 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
                 reader.ReadToEnd()));
         }
 
+        // Numbers are handed out ahead of the work, so a build may lack a number between two others
+        // until the change that holds it is merged. Every missing version is applied, in order,
+        // whatever the highest applied one is, so a gap filled later still gets applied.
         migrations.Sort((a, b) => a.Version.CompareTo(b.Version));
         for (var i = 0; i < migrations.Count; i++)
         {
-            if (migrations[i].Version != i + 1)
+            if (migrations[i].Version < 1 || (i > 0 && migrations[i].Version == migrations[i - 1].Version))
             {
                 throw new InvalidOperationException(
-                    $"Migration versions must run 1, 2, 3… without gaps; found {migrations[i].Version} at position {i + 1}.");
+                    $"Migration versions must be positive and unique; found {migrations[i].Version} at position {i + 1}.");
             }
         }
 
@@ -250,6 +274,16 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information,
         Message = "Database schema is at version {Version}; {AppliedCount} migrations applied now")]
     private partial void LogUpToDate(int version, int appliedCount);
+}
+
+/// <summary>How the database's applied migrations compare with this build's.</summary>
+/// <param name="DatabaseVersion">Highest applied version, or 0 for an empty database.</param>
+/// <param name="Missing">Versions of this build that are not applied.</param>
+/// <param name="Unknown">Applied versions that this build does not contain, from a newer build.</param>
+public sealed record SchemaStatus(int DatabaseVersion, IReadOnlyList<int> Missing, IReadOnlyList<int> Unknown)
+{
+    /// <summary>Whether every migration of this build is applied.</summary>
+    public bool IsCurrent => Missing.Count == 0;
 }
 
 /// <summary>One numbered schema change.</summary>

@@ -1,6 +1,7 @@
 using JobQueue.Contracts;
 using JobQueue.Engine.Handlers;
 using JobQueue.Engine.Options;
+using JobQueue.Engine.Telemetry;
 using JobQueue.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -39,6 +40,7 @@ public sealed partial class JobRunner(
             LeaseValidUntil = claimSentAt + options.Value.LeaseDuration,
         };
         running.Add(attempt);
+        using var telemetry = AttemptTelemetry.Start(job, identity.Id, timeProvider);
         try
         {
             // A worker that was paused between its claim and here (a stopped process, a long GC
@@ -48,13 +50,14 @@ public sealed partial class JobRunner(
             if (leaseLeft <= options.Value.LeaseDuration * LeaseKeeper.SafetyMargin)
             {
                 LogStaleClaim(job.Id, job.Attempt, leaseLeft.TotalMilliseconds);
+                telemetry.NotStarted();
                 return;
             }
 
             var outcome = await DispatchAsync(job, attempt);
             if (outcome is not null)
             {
-                await RecordAsync(job, outcome, stoppingToken);
+                await RecordAsync(job, outcome, telemetry, stoppingToken);
             }
         }
         finally
@@ -110,7 +113,7 @@ public sealed partial class JobRunner(
         }
     }
 
-    private async Task RecordAsync(Job job, AttemptOutcome outcome, CancellationToken stoppingToken)
+    private async Task RecordAsync(Job job, AttemptOutcome outcome, AttemptTelemetry telemetry, CancellationToken stoppingToken)
     {
         // A write that fails because the database is briefly unreachable is retried while the
         // lease could still be valid. After that the rescuer returns the job to the queue, so
@@ -121,7 +124,7 @@ public sealed partial class JobRunner(
         {
             try
             {
-                await WriteAsync(job, outcome, stoppingToken);
+                await WriteAsync(job, outcome, telemetry, stoppingToken);
                 return;
             }
             catch (Exception exception) when (exception is NpgsqlException or TimeoutException && timeProvider.GetUtcNow() < deadline)
@@ -138,17 +141,19 @@ public sealed partial class JobRunner(
         }
     }
 
-    private async Task WriteAsync(Job job, AttemptOutcome outcome, CancellationToken cancellationToken)
+    private async Task WriteAsync(Job job, AttemptOutcome outcome, AttemptTelemetry telemetry, CancellationToken cancellationToken)
     {
         switch (outcome)
         {
             case AttemptOutcome.Succeeded succeeded:
                 if (await store.CompleteAsync(job.Id, job.Attempt, succeeded.ResultJson, cancellationToken))
                 {
+                    telemetry.Completed();
                     LogCompleted(job.Id, job.Queue, job.Kind, job.Attempt);
                 }
                 else
                 {
+                    telemetry.Fenced();
                     LogFenced(job.Id, job.Attempt);
                 }
 
@@ -157,10 +162,12 @@ public sealed partial class JobRunner(
             case AttemptOutcome.Released released:
                 if (await store.ReleaseAsync(job.Id, job.Attempt, released.Reason, released.Delay, cancellationToken))
                 {
+                    telemetry.Released(released.Reason.Reason);
                     LogReleased(job.Id, job.Queue, job.Kind, job.Attempt);
                 }
                 else
                 {
+                    telemetry.Fenced();
                     LogFenced(job.Id, job.Attempt);
                 }
 
@@ -172,12 +179,15 @@ public sealed partial class JobRunner(
                 switch (state)
                 {
                     case null:
+                        telemetry.Fenced();
                         LogFenced(job.Id, job.Attempt);
                         break;
                     case JobState.Retryable:
+                        telemetry.Failed(failed.Failure.Reason, JobState.Retryable);
                         LogRetrying(job.Id, job.Queue, job.Kind, job.Attempt, failed.Failure.Reason, delay.TotalMilliseconds);
                         break;
                     default:
+                        telemetry.Failed(failed.Failure.Reason, state.Value);
                         LogEnded(job.Id, job.Queue, job.Kind, job.Attempt, failed.Failure.Reason, JobStates.ToName(state.Value));
                         break;
                 }
