@@ -285,7 +285,7 @@ public sealed partial class WorkerService(
     {
         if (running.TryGet(jobId, out var attempt))
         {
-            LogCancelRequested(jobId, attempt.Attempt);
+            LogCancelRequested(jobId, attempt.Queue, attempt.Kind, attempt.Attempt);
             attempt.Stop(StopReason.CancelRequested);
         }
     }
@@ -318,6 +318,6 @@ public sealed partial class WorkerService(
     [LoggerMessage(EventId = 3309, Level = LogLevel.Information, Message = "Deleted {Count} finished jobs past their retention")]
     private partial void LogDeletedExpired(int count);
 
-    [LoggerMessage(EventId = 3308, Level = LogLevel.Information, Message = "Cancel requested for job {JobId} attempt {Attempt}; stopping it")]
-    private partial void LogCancelRequested(long jobId, int attempt);
+    [LoggerMessage(EventId = 3308, Level = LogLevel.Information, Message = "Cancel requested for job {JobId} ({Queue}/{Kind}) attempt {Attempt}; stopping it")]
+    private partial void LogCancelRequested(long jobId, string queue, string kind, int attempt);
 }

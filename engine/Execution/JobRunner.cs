@@ -49,7 +49,7 @@ public sealed partial class JobRunner(
             var leaseLeft = attempt.LeaseValidUntil - timeProvider.GetUtcNow();
             if (leaseLeft <= options.Value.LeaseDuration * LeaseKeeper.SafetyMargin)
             {
-                LogStaleClaim(job.Id, job.Attempt, leaseLeft.TotalMilliseconds);
+                LogStaleClaim(job.Id, job.Queue, job.Kind, job.Attempt, leaseLeft.TotalMilliseconds);
                 telemetry.NotStarted();
                 return;
             }
@@ -72,7 +72,7 @@ public sealed partial class JobRunner(
         var dispatcher = Array.Find(_dispatchers, d => d.Serves(job.Kind));
         if (dispatcher is null)
         {
-            LogNoHandler(job.Id, job.Kind, identity.Id);
+            LogNoHandler(job.Id, job.Queue, job.Kind, job.Attempt, identity.Id);
 
             // Retried, because during a rolling deploy the worker that has the kind may not be up
             // yet. The attempts run out if none ever is.
@@ -108,7 +108,7 @@ public sealed partial class JobRunner(
         {
             // Dispatchers turn the failures they expect into outcomes; anything else is a defect,
             // recorded on the job rather than left to fault the pool's task.
-            LogDispatchFailed(exception, job.Id, job.Kind, job.Attempt);
+            LogDispatchFailed(exception, job.Id, job.Queue, job.Kind, job.Attempt);
             return new AttemptOutcome.Failed(new JobFailure("exception", $"{exception.GetType().Name}: {exception.Message}"));
         }
     }
@@ -129,13 +129,13 @@ public sealed partial class JobRunner(
             }
             catch (Exception exception) when (exception is NpgsqlException or TimeoutException && timeProvider.GetUtcNow() < deadline)
             {
-                LogWriteRetry(exception, job.Id, job.Attempt, delay.TotalMilliseconds);
+                LogWriteRetry(exception, job.Id, job.Queue, job.Kind, job.Attempt, delay.TotalMilliseconds);
                 await Task.Delay(delay, timeProvider, stoppingToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxWriteRetryDelay.Ticks));
             }
             catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
             {
-                LogWriteFailed(exception, job.Id, job.Attempt);
+                LogWriteFailed(exception, job.Id, job.Queue, job.Kind, job.Attempt);
                 return;
             }
         }
@@ -154,7 +154,7 @@ public sealed partial class JobRunner(
                 else
                 {
                     telemetry.Fenced();
-                    LogFenced(job.Id, job.Attempt);
+                    LogFenced(job.Id, job.Queue, job.Kind, job.Attempt);
                 }
 
                 break;
@@ -168,7 +168,7 @@ public sealed partial class JobRunner(
                 else
                 {
                     telemetry.Fenced();
-                    LogFenced(job.Id, job.Attempt);
+                    LogFenced(job.Id, job.Queue, job.Kind, job.Attempt);
                 }
 
                 break;
@@ -180,7 +180,7 @@ public sealed partial class JobRunner(
                 {
                     case null:
                         telemetry.Fenced();
-                        LogFenced(job.Id, job.Attempt);
+                        LogFenced(job.Id, job.Queue, job.Kind, job.Attempt);
                         break;
                     case JobState.Retryable:
                         telemetry.Failed(failed.Failure.Reason, JobState.Retryable);
@@ -212,8 +212,8 @@ public sealed partial class JobRunner(
     }
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Error,
-        Message = "Dispatching job {JobId} ({Kind}) attempt {Attempt} failed unexpectedly; the attempt is recorded as failed")]
-    private partial void LogDispatchFailed(Exception exception, long jobId, string kind, int attempt);
+        Message = "Dispatching job {JobId} ({Queue}/{Kind}) attempt {Attempt} failed unexpectedly; the attempt is recorded as failed")]
+    private partial void LogDispatchFailed(Exception exception, long jobId, string queue, string kind, int attempt);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Debug,
         Message = "Job {JobId} ({Queue}/{Kind}) completed on attempt {Attempt}")]
@@ -232,22 +232,24 @@ public sealed partial class JobRunner(
     private partial void LogReleased(long jobId, string queue, string kind, int attempt);
 
     [LoggerMessage(EventId = 3009, Level = LogLevel.Warning,
-        Message = "Job {JobId} attempt {Attempt} was not started because only {LeftMs:0} ms of its lease were left; the rescuer retries it")]
-    private partial void LogStaleClaim(long jobId, int attempt, double leftMs);
+        Message = "Job {JobId} ({Queue}/{Kind}) attempt {Attempt} was not started because only {LeftMs:0} ms of its lease were left; " +
+            "the rescuer retries it")]
+    private partial void LogStaleClaim(long jobId, string queue, string kind, int attempt, double leftMs);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning,
-        Message = "Job {JobId} attempt {Attempt} no longer holds its lease; its outcome was not stored")]
-    private partial void LogFenced(long jobId, int attempt);
+        Message = "Job {JobId} ({Queue}/{Kind}) attempt {Attempt} no longer holds its lease; its outcome was not stored")]
+    private partial void LogFenced(long jobId, string queue, string kind, int attempt);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Error,
-        Message = "No handler or webhook route for kind {Kind} of job {JobId} on worker {WorkerId}")]
-    private partial void LogNoHandler(long jobId, string kind, string workerId);
+        Message = "No handler or webhook route for job {JobId} ({Queue}/{Kind}) attempt {Attempt} on worker {WorkerId}")]
+    private partial void LogNoHandler(long jobId, string queue, string kind, int attempt, string workerId);
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning,
-        Message = "Storing the outcome of job {JobId} attempt {Attempt} failed; retrying in {DelayMs:0} ms")]
-    private partial void LogWriteRetry(Exception exception, long jobId, int attempt, double delayMs);
+        Message = "Storing the outcome of job {JobId} ({Queue}/{Kind}) attempt {Attempt} failed; retrying in {DelayMs:0} ms")]
+    private partial void LogWriteRetry(Exception exception, long jobId, string queue, string kind, int attempt, double delayMs);
 
     [LoggerMessage(EventId = 3007, Level = LogLevel.Error,
-        Message = "Storing the outcome of job {JobId} attempt {Attempt} failed; the rescuer will retry the job when its lease expires")]
-    private partial void LogWriteFailed(Exception exception, long jobId, int attempt);
+        Message = "Storing the outcome of job {JobId} ({Queue}/{Kind}) attempt {Attempt} failed; " +
+            "the rescuer will retry the job when its lease expires")]
+    private partial void LogWriteFailed(Exception exception, long jobId, string queue, string kind, int attempt);
 }

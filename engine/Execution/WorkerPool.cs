@@ -173,7 +173,7 @@ internal sealed partial class WorkerPool : IDisposable
         {
             // The outcome could not be stored for a reason the runner does not expect. The lease
             // expires and the rescuer retries the job, so the pool keeps running.
-            LogAttemptFailed(exception, job.Id, job.Attempt);
+            LogAttemptFailed(exception, job.Id, job.Queue, job.Kind, job.Attempt);
         }
         finally
         {
@@ -216,8 +216,9 @@ internal sealed partial class WorkerPool : IDisposable
     public void Dispose() => _wake.Dispose();
 
     [LoggerMessage(EventId = 3105, Level = LogLevel.Error,
-        Message = "Job {JobId} attempt {Attempt} ended with an unexpected error; the rescuer retries it when its lease expires")]
-    private partial void LogAttemptFailed(Exception exception, long jobId, int attempt);
+        Message = "Job {JobId} ({Queue}/{Kind}) attempt {Attempt} ended with an unexpected error; " +
+            "the rescuer retries it when its lease expires")]
+    private partial void LogAttemptFailed(Exception exception, long jobId, string queue, string kind, int attempt);
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Pool {Pool} started with {Slots} slots")]
     private partial void LogPoolStarted(string pool, int slots);
