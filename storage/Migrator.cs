@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -9,7 +10,9 @@ namespace JobQueue.Storage;
 /// A session advisory lock serialises hosts that start at the same time, so exactly one of them
 /// applies each migration and the others wait, then find nothing left to do.
 /// </summary>
-public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrator> logger)
+public sealed partial class Migrator(
+    [FromKeyedServices(StorageServiceCollectionExtensions.SessionDataSourceKey)] NpgsqlDataSource dataSource,
+    ILogger<Migrator> logger)
 {
     // Arbitrary constant shared by every host of this service. It only has to differ from the
     // advisory lock keys that other software in the same database uses.
@@ -250,7 +253,7 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
         }
 
         // Numbers are handed out ahead of the work, so a build may lack a number between two others
-        // until the change that holds it is merged. Every missing version is applied, in order,
+        // until the change that contains it is merged. Every missing version is applied, in order,
         // whatever the highest applied one is, so a gap filled later still gets applied.
         migrations.Sort((a, b) => a.Version.CompareTo(b.Version));
         for (var i = 0; i < migrations.Count; i++)

@@ -1,6 +1,6 @@
 // Checks the deployment files offline: every Kubernetes object in kubernetes/ against the
 // Kubernetes and KEDA schemas that the kubernetes-models packages ship, compose.yaml against the
-// Compose specification's JSON schema, and the rules of this project that no schema knows
+// Compose specification's JSON schema, and the rules of this project that no schema covers
 // (probes, drain time, references between objects). No cluster or Docker engine is needed.
 //
 // Usage: node check.mjs DEPLOY_FOLDER        (exits 1 and lists every problem found)
@@ -36,7 +36,7 @@ for (const name of readdirSync(kubeFolder).filter((f) => f.endsWith(".yaml")).so
   }
 }
 
-// Maps apiVersion and kind to the module that holds the object's model and validator.
+// Maps apiVersion and kind to the module that contains the object's model and validator.
 function modelPath(apiVersion, kind) {
   if (apiVersion.startsWith("keda.sh/")) {
     return `@kubernetes-models/keda/${apiVersion}/${kind}`;
