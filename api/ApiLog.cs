@@ -103,6 +103,6 @@ internal static partial class ApiLog
     public static partial void ReadinessDatabaseUnreachable(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 2031, Level = LogLevel.Warning,
-        Message = "Readiness check failed: database schema is at version {DatabaseVersion}, this build needs {RequiredVersion}")]
-    public static partial void ReadinessSchemaBehind(ILogger logger, int databaseVersion, int requiredVersion);
+        Message = "Readiness check failed: the database lacks migrations {Versions} of this build")]
+    public static partial void ReadinessSchemaBehind(ILogger logger, string versions);
 }

@@ -92,6 +92,13 @@ public sealed record Job
     /// <summary>What the handler or webhook returned on success; null before then.</summary>
     [JsonPropertyName("result")]
     public JsonElement? Result { get; init; }
+
+    /// <summary>
+    /// W3C trace context of the enqueue, stored as a JSON object with <c>traceparent</c> and
+    /// <c>tracestate</c>, for the spans of the job's attempts. Not sent over the API.
+    /// </summary>
+    [JsonIgnore]
+    public string? TraceContext { get; init; }
 }
 
 /// <summary>Why one attempt failed.</summary>

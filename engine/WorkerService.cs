@@ -5,6 +5,7 @@ using JobQueue.Engine.Handlers;
 using JobQueue.Engine.Options;
 using JobQueue.Engine.Webhooks;
 using JobQueue.Storage;
+using JobQueue.Storage.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -157,6 +158,9 @@ public sealed partial class WorkerService(
         var rescued = await store.RescueExpiredAsync(MaintenanceBatchSize, cancellationToken);
         foreach (var job in rescued)
         {
+            JobQueueMetrics.Rescued.Add(1,
+                new KeyValuePair<string, object?>(JobQueueTelemetry.DestinationAttribute, job.Queue),
+                new KeyValuePair<string, object?>("jobqueue.job.state", job.State));
             LogRescued(job.Id, job.Queue, job.Attempt, job.State);
         }
     }
@@ -281,7 +285,7 @@ public sealed partial class WorkerService(
     {
         if (running.TryGet(jobId, out var attempt))
         {
-            LogCancelRequested(jobId, attempt.Attempt);
+            LogCancelRequested(jobId, attempt.Queue, attempt.Kind, attempt.Attempt);
             attempt.Stop(StopReason.CancelRequested);
         }
     }
@@ -314,6 +318,6 @@ public sealed partial class WorkerService(
     [LoggerMessage(EventId = 3309, Level = LogLevel.Information, Message = "Deleted {Count} finished jobs past their retention")]
     private partial void LogDeletedExpired(int count);
 
-    [LoggerMessage(EventId = 3308, Level = LogLevel.Information, Message = "Cancel requested for job {JobId} attempt {Attempt}; stopping it")]
-    private partial void LogCancelRequested(long jobId, int attempt);
+    [LoggerMessage(EventId = 3308, Level = LogLevel.Information, Message = "Cancel requested for job {JobId} ({Queue}/{Kind}) attempt {Attempt}; stopping it")]
+    private partial void LogCancelRequested(long jobId, string queue, string kind, int attempt);
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -10,7 +11,9 @@ namespace JobQueue.Storage;
 /// waiter, because notifications sent meanwhile are lost; waiters also re-read on a timer.
 /// </summary>
 public sealed partial class JobFinishedListener(
-    NpgsqlDataSource dataSource, ILogger<JobFinishedListener> logger, TimeProvider timeProvider) : BackgroundService
+    [FromKeyedServices(StorageServiceCollectionExtensions.SessionDataSourceKey)] NpgsqlDataSource dataSource,
+    ILogger<JobFinishedListener> logger,
+    TimeProvider timeProvider) : BackgroundService
 {
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(10);

@@ -47,6 +47,7 @@ internal static class JobReader
             DiscardAfter = ReadNullableTime(reader, 24),
             UniqueKey = reader.IsDBNull(25) ? null : reader.GetString(25),
             BatchId = reader.IsDBNull(26) ? null : reader.GetInt64(26),
+            TraceContext = reader.IsDBNull(27) ? null : reader.GetString(27),
         };
     }
 

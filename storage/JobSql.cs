@@ -25,7 +25,7 @@ internal static class JobSql
         job.timeout_ms, job.tags, job.scheduled_at, job.created_at, job.attempted_at, job.finished_at,
         job.cancel_requested_at, job.worker_id, job.lease_expires_at, job.errors, job.result,
         job.concurrency_key, job.concurrency_limit, job.rate_limit_key, job.rate_limit, job.rate_limit_period_ms,
-        job.discard_after, job.unique_key, job.batch_id
+        job.discard_after, job.unique_key, job.batch_id, job.trace_context
         """;
 
     /// <summary>
@@ -33,7 +33,8 @@ internal static class JobSql
     /// a due job once. Parameters: queues, kinds, args (jsonb), priorities, max attempts, timeouts
     /// in ms (nullable), tags (jsonb arrays), run times (nullable), delays in ms (nullable),
     /// concurrency keys and limits, rate-limit keys, limits and periods in ms, deadlines (all nullable),
-    /// and $16, the batch id of every row (nullable).
+    /// $16, the batch id of every row (nullable), and $17, the trace context of the enqueue
+    /// (jsonb, nullable), which every row gets.
     /// </summary>
     public const string JobInsertMany = $"""
         WITH input AS (
@@ -55,14 +56,14 @@ internal static class JobSql
             INSERT INTO jobqueue.jobs AS job
                 (queue, kind, args, priority, effective_priority, state, max_attempts, timeout_ms, tags, scheduled_at,
                  concurrency_key, concurrency_limit, rate_limit_key, rate_limit, rate_limit_period_ms, discard_after,
-                 batch_id)
+                 batch_id, trace_context)
             SELECT queue, kind, args, priority, priority,
                    CASE WHEN due_at <= now() THEN 'available' ELSE 'scheduled' END,
                    max_attempts, timeout_ms,
                    ARRAY(SELECT jsonb_array_elements_text(tags)),
                    due_at,
                    concurrency_key, concurrency_limit, rate_limit_key, rate_limit, rate_limit_period_ms, discard_after,
-                   $16::bigint
+                   $16::bigint, $17::jsonb
             FROM timed
             ORDER BY position
             RETURNING {Columns}
@@ -141,6 +142,22 @@ internal static class JobSql
         FULL JOIN (SELECT name, paused_at FROM jobqueue.queues WHERE paused_at IS NOT NULL) AS settings
             ON settings.name = counted.queue
         ORDER BY 1, 2
+        """;
+
+    /// <summary>
+    /// Counts the jobs of every queue in each state that is not final, with the age in seconds of
+    /// the oldest job that is due (available, or scheduled or retryable past its time) per queue
+    /// and state. Final states are left out: they make up most of the table, and counting them
+    /// would read every row that retention keeps. The cost grows with the number of jobs that
+    /// are not final, read through the partial indexes of those states.
+    /// </summary>
+    public const string JobDepthByQueueAndState = """
+        SELECT queue, state, count(*),
+               coalesce(extract(epoch FROM now() - min(scheduled_at) FILTER (
+                   WHERE state <> 'running' AND scheduled_at <= now())), 0)::float8
+        FROM jobqueue.jobs
+        WHERE state IN ('scheduled', 'available', 'running', 'retryable')
+        GROUP BY queue, state
         """;
 
     // The claim is one statement. It locks due rows (SKIP LOCKED, so workers claim at once

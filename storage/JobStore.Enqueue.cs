@@ -1,5 +1,6 @@
 using System.Text.Json;
 using JobQueue.Contracts;
+using JobQueue.Storage.Telemetry;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -23,16 +24,27 @@ public sealed partial class JobStore
             return new EnqueueResult(inserted, new bool[inserted.Count], null);
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var result = await WriteAsync(connection, transaction, jobs, batch, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return result;
+        using var send = EnqueueTelemetry.StartSend(jobs);
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var result = await WriteAsync(
+                connection, transaction, jobs, batch, EnqueueTelemetry.ContextToStore(send), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            EnqueueTelemetry.Committed(send, result.Jobs);
+            return result;
+        }
+        catch (Exception exception)
+        {
+            EnqueueTelemetry.Failed(send, exception);
+            throw;
+        }
     }
 
     private static async Task<EnqueueResult> WriteAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewJob> jobs, NewBatch? batch,
-        CancellationToken cancellationToken)
+        string? traceContext, CancellationToken cancellationToken)
     {
         var anyUnique = jobs.Any(job => job.Unique is not null);
         if (batch is not null && anyUnique)
@@ -49,7 +61,7 @@ public sealed partial class JobStore
         if (!anyUnique)
         {
             await using var insert = new NpgsqlCommand(JobSql.JobInsertMany, connection, transaction);
-            AddInsertParameters(insert, jobs, created?.Id);
+            AddInsertParameters(insert, jobs, created?.Id, traceContext);
             await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
             var inserted = await JobReader.ReadAllAsync(reader, cancellationToken);
             return new EnqueueResult(inserted, new bool[inserted.Count], created);

@@ -1,4 +1,5 @@
 using JobQueue.Contracts;
+using JobQueue.Storage.Telemetry;
 using Npgsql;
 
 namespace JobQueue.Storage;
@@ -23,10 +24,38 @@ public sealed partial class JobStore
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(toResponse);
+        using var send = EnqueueTelemetry.StartSend(jobs);
+        try
+        {
+            var result = await InsertWithKeyAsync(
+                jobs, batch, key, token, toResponse, EnqueueTelemetry.ContextToStore(send), cancellationToken);
+            if (result is { } committed)
+            {
+                EnqueueTelemetry.Committed(send, committed.Result.Jobs);
+            }
+
+            return result;
+        }
+        catch (Exception exception)
+        {
+            EnqueueTelemetry.Failed(send, exception);
+            throw;
+        }
+    }
+
+    private async Task<(EnqueueResult Result, StoredResponse Response)?> InsertWithKeyAsync(
+        IReadOnlyList<NewJob> jobs,
+        NewBatch? batch,
+        IdempotencyKey key,
+        Guid token,
+        Func<EnqueueResult, StoredResponse> toResponse,
+        string? traceContext,
+        CancellationToken cancellationToken)
+    {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        var result = await WriteAsync(connection, transaction, jobs, batch, cancellationToken);
+        var result = await WriteAsync(connection, transaction, jobs, batch, traceContext, cancellationToken);
         var response = toResponse(result);
         await using (var complete = new NpgsqlCommand(IdempotencySql.IdempotencyKeyComplete, connection, transaction))
         {

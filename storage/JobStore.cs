@@ -1,4 +1,5 @@
 using JobQueue.Contracts;
+using JobQueue.Storage.Telemetry;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -16,10 +17,25 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<IReadOnlyList<Job>> InsertManyAsync(IReadOnlyList<NewJob> jobs, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(JobSql.JobInsertMany);
-        AddInsertParameters(command, jobs);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await JobReader.ReadAllAsync(reader, cancellationToken);
+        using var send = EnqueueTelemetry.StartSend(jobs);
+        try
+        {
+            List<Job> inserted;
+            await using (var command = dataSource.CreateCommand(JobSql.JobInsertMany))
+            {
+                AddInsertParameters(command, jobs, null, EnqueueTelemetry.ContextToStore(send));
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                inserted = await JobReader.ReadAllAsync(reader, cancellationToken);
+            }
+
+            EnqueueTelemetry.Committed(send, inserted);
+            return inserted;
+        }
+        catch (Exception exception)
+        {
+            EnqueueTelemetry.Failed(send, exception);
+            throw;
+        }
     }
 
     public async Task<Job?> GetAsync(long id, CancellationToken cancellationToken)
@@ -143,6 +159,24 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
             .ToList();
     }
 
+    /// <summary>
+    /// Returns the number of jobs per queue and non-final state, and the age of the oldest due job
+    /// of each; see <see cref="JobSql.JobDepthByQueueAndState"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<QueueDepth>> ReadDepthAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(JobSql.JobDepthByQueueAndState);
+        command.CommandTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var depths = new List<QueueDepth>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            depths.Add(new QueueDepth(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetDouble(3)));
+        }
+
+        return depths;
+    }
+
     private static JobStateCounts ToCounts(Dictionary<JobState, long> byState) => new()
     {
         Scheduled = byState.GetValueOrDefault(JobState.Scheduled),
@@ -154,8 +188,10 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
         Discarded = byState.GetValueOrDefault(JobState.Discarded),
     };
 
-    // Binds the parameters of JobSql.JobInsertMany: one array per column, in job order.
-    internal static void AddInsertParameters(NpgsqlCommand command, IReadOnlyList<NewJob> jobs, long? batchId = null)
+    // Binds the parameters of JobSql.JobInsertMany: one array per column, in job order, the batch
+    // id and the trace context that every row gets.
+    internal static void AddInsertParameters(
+        NpgsqlCommand command, IReadOnlyList<NewJob> jobs, long? batchId, string? traceContext)
     {
         var count = jobs.Count;
         var queues = new string[count];
@@ -209,6 +245,7 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = ratePeriods });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]> { TypedValue = deadlines });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)batchId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)traceContext ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Jsonb });
     }
 
     private async Task<Job?> ChangeOneAsync(string sql, long id, CancellationToken cancellationToken)

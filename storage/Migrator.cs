@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -9,7 +10,9 @@ namespace JobQueue.Storage;
 /// A session advisory lock serialises hosts that start at the same time, so exactly one of them
 /// applies each migration and the others wait, then find nothing left to do.
 /// </summary>
-public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrator> logger)
+public sealed partial class Migrator(
+    [FromKeyedServices(StorageServiceCollectionExtensions.SessionDataSourceKey)] NpgsqlDataSource dataSource,
+    ILogger<Migrator> logger)
 {
     // Arbitrary constant shared by every host of this service. It only has to differ from the
     // advisory lock keys that other software in the same database uses.
@@ -98,6 +101,27 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
             """);
         var value = await command.ExecuteScalarAsync(cancellationToken);
         return Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Compares the applied migrations with this build's. The schema is current when every
+    /// migration of this build is applied. Versions this build does not know are allowed, because
+    /// during a rolling upgrade the old hosts keep running on the newer schema.
+    /// </summary>
+    public async Task<SchemaStatus> ReadSchemaStatusAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT CASE WHEN to_regclass('jobqueue.schema_migrations') IS NULL THEN ARRAY[]::integer[]
+                        ELSE (SELECT coalesce(array_agg(version ORDER BY version), ARRAY[]::integer[])
+                              FROM jobqueue.schema_migrations) END
+            """);
+        var applied = (int[])(await command.ExecuteScalarAsync(cancellationToken))!;
+        var appliedSet = applied.ToHashSet();
+        var known = All.Select(m => m.Version).ToHashSet();
+        return new SchemaStatus(
+            applied.Length == 0 ? 0 : applied[^1],
+            All.Where(m => !appliedSet.Contains(m.Version)).Select(m => m.Version).ToList(),
+            applied.Where(v => !known.Contains(v)).ToList());
     }
 
     private static async Task<HashSet<int>> ReadAppliedVersionsAsync(
@@ -270,6 +294,16 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information,
         Message = "Database schema is at version {Version}; {AppliedCount} migrations applied now")]
     private partial void LogUpToDate(int version, int appliedCount);
+}
+
+/// <summary>How the database's applied migrations compare with this build's.</summary>
+/// <param name="DatabaseVersion">Highest applied version, or 0 for an empty database.</param>
+/// <param name="Missing">Versions of this build that are not applied.</param>
+/// <param name="Unknown">Applied versions that this build does not contain, from a newer build.</param>
+public sealed record SchemaStatus(int DatabaseVersion, IReadOnlyList<int> Missing, IReadOnlyList<int> Unknown)
+{
+    /// <summary>Whether every migration of this build is applied.</summary>
+    public bool IsCurrent => Missing.Count == 0;
 }
 
 /// <summary>One numbered schema change.</summary>

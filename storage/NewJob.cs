@@ -75,3 +75,7 @@ public sealed record QueueFilter(IReadOnlyList<string>? Queues, bool Exclude)
 
 /// <summary>A running attempt whose lease the rescuer ended.</summary>
 public sealed record RescuedJob(long Id, string Queue, int Attempt, string State);
+
+/// <summary>Jobs of one queue in one state that is not final.</summary>
+/// <param name="OldestDueAgeSeconds">Age of the oldest due job among them, or 0 when none is due or they run.</param>
+public sealed record QueueDepth(string Queue, string State, long Count, double OldestDueAgeSeconds);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -10,7 +11,9 @@ namespace JobQueue.Storage;
 /// notifications sent while the connection was down are lost; polling covers the gap meanwhile.
 /// </summary>
 public sealed partial class NotificationListener(
-    NpgsqlDataSource dataSource, ILogger<NotificationListener> logger, TimeProvider timeProvider) : BackgroundService
+    [FromKeyedServices(StorageServiceCollectionExtensions.SessionDataSourceKey)] NpgsqlDataSource dataSource,
+    ILogger<NotificationListener> logger,
+    TimeProvider timeProvider) : BackgroundService
 {
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(10);

@@ -295,7 +295,7 @@ public sealed class ScheduleStore(NpgsqlDataSource dataSource)
         NewJob job, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         await using var insert = new NpgsqlCommand(JobSql.JobInsertMany, connection, transaction);
-        JobStore.AddInsertParameters(insert, [job]);
+        JobStore.AddInsertParameters(insert, [job], null, null);
         await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
         return (await JobReader.ReadAllAsync(reader, cancellationToken))[0];
     }

@@ -11,6 +11,19 @@ public static class StorageServiceCollectionExtensions
     public const string ConnectionStringName = "JobQueue";
 
     /// <summary>
+    /// Configuration key of an optional second connection string that reaches PostgreSQL directly,
+    /// for the work that needs a session of its own: LISTEN and the migrations' advisory lock.
+    /// Set it when <see cref="ConnectionStringName"/> goes through a pooler in transaction mode.
+    /// </summary>
+    public const string DirectConnectionStringName = "JobQueueDirect";
+
+    /// <summary>
+    /// Service key of the <see cref="NpgsqlDataSource"/> for session-bound work: the direct
+    /// connection when one is configured, otherwise the same data source as everything else.
+    /// </summary>
+    public const string SessionDataSourceKey = "jobqueue-session";
+
+    /// <summary>
     /// Server-side limit on a session idle inside a transaction, set on the hosts' connections
     /// unless the connection string's Options already set it.
     /// </summary>
@@ -30,23 +43,22 @@ public static class StorageServiceCollectionExtensions
                 "ConnectionStrings__JobQueue, for example to 'Host=127.0.0.1;Port=5432;Username=postgres;Database=jobqueue'.");
         }
 
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (string.IsNullOrEmpty(builder.ApplicationName))
-        {
-            builder.ApplicationName = "jobqueue";
-        }
-
-        // A claim of keyed jobs keeps row and advisory locks in an open transaction for a few
-        // round trips. If its process freezes in between, the server ends the session after this
-        // long, which releases the locks for other workers. The hosts never leave a transaction
-        // idle on purpose.
-        if (builder.Options?.Contains("idle_in_transaction_session_timeout", StringComparison.Ordinal) != true)
-        {
-            builder.Options = $"{builder.Options} -c idle_in_transaction_session_timeout={IdleInTransactionTimeoutMs}".Trim();
-        }
+        var pooled = WithDefaults(connectionString);
+        var direct = configuration.GetConnectionString(DirectConnectionStringName);
 
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(builder.ConnectionString).Build());
+        services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(pooled).Build());
+        if (string.IsNullOrWhiteSpace(direct))
+        {
+            services.TryAddKeyedSingleton<NpgsqlDataSource>(SessionDataSourceKey,
+                (provider, _) => provider.GetRequiredService<NpgsqlDataSource>());
+        }
+        else
+        {
+            var session = WithDefaults(direct);
+            services.TryAddKeyedSingleton(SessionDataSourceKey, (_, _) => new NpgsqlDataSourceBuilder(session).Build());
+        }
+
         services.TryAddSingleton<Migrator>();
         services.TryAddSingleton<JobStore>();
         services.TryAddSingleton<IdempotencyStore>();
@@ -57,5 +69,26 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<ApiKeyStore>();
         services.TryAddSingleton<AuditStore>();
         return services;
+    }
+
+    private static string WithDefaults(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (string.IsNullOrEmpty(builder.ApplicationName))
+        {
+            builder.ApplicationName = "jobqueue";
+        }
+
+        // A claim of keyed jobs keeps row and advisory locks in an open transaction for a few
+        // round trips. If its process freezes in between, the server ends the session after this
+        // long, which releases the locks for other workers. The hosts never leave a transaction
+        // idle on purpose. PgBouncer rejects the startup option unless told to ignore it, and then
+        // the role must carry the setting instead (docs/scaling.md).
+        if (builder.Options?.Contains("idle_in_transaction_session_timeout", StringComparison.Ordinal) != true)
+        {
+            builder.Options = $"{builder.Options} -c idle_in_transaction_session_timeout={IdleInTransactionTimeoutMs}".Trim();
+        }
+
+        return builder.ConnectionString;
     }
 }

@@ -5,16 +5,22 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Npgsql;
+using OpenTelemetry.Metrics;
 
 namespace JobQueue.Worker;
 
 /// <summary>
-/// Serves liveness and readiness probes over HTTP on <c>Worker:HealthUrls</c>, for container
-/// orchestrators. Readiness needs the database reachable, its schema current, and the LISTEN
-/// connection open. Without the setting the worker opens no port.
+/// Serves liveness and readiness probes and the Prometheus scrape endpoint <c>/metrics</c> over
+/// HTTP on <c>Worker:HealthUrls</c>, for container orchestrators. Readiness needs the database
+/// reachable, every migration of this build applied, and the LISTEN connection open. Without the
+/// setting the worker opens no port.
 /// </summary>
 internal sealed partial class HealthServer(
-    IConfiguration configuration, Migrator migrator, NotificationListener listener, ILogger<HealthServer> logger)
+    IConfiguration configuration,
+    Migrator migrator,
+    NotificationListener listener,
+    IServiceProvider services,
+    ILogger<HealthServer> logger)
     : IHostedService, IAsyncDisposable
 {
     public const string UrlsKey = "Worker:HealthUrls";
@@ -37,6 +43,13 @@ internal sealed partial class HealthServer(
         _app = builder.Build();
         _app.MapGet("/healthz/live", () => Results.Ok(new Probe("live", null)));
         _app.MapGet("/healthz/ready", ReadyAsync);
+
+        // The scrape endpoint serves the worker host's meter provider, not one of this server's own.
+        if (services.GetService<MeterProvider>() is { } meterProvider)
+        {
+            _app.MapPrometheusScrapingEndpoint("/metrics", meterProvider, configureBranchedPipeline: null, optionsName: null);
+        }
+
         await _app.StartAsync(cancellationToken);
         LogListening(urls);
     }
@@ -61,10 +74,10 @@ internal sealed partial class HealthServer(
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ReadinessTimeout);
-        int version;
+        SchemaStatus schema;
         try
         {
-            version = await migrator.ReadDatabaseVersionAsync(timeout.Token);
+            schema = await migrator.ReadSchemaStatusAsync(timeout.Token);
         }
         catch (Exception exception) when (exception is NpgsqlException or SocketException or TimeoutException
             || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -73,9 +86,11 @@ internal sealed partial class HealthServer(
             return NotReady("The database could not be reached.");
         }
 
-        if (version < Migrator.LatestVersion)
+        if (!schema.IsCurrent)
         {
-            return NotReady($"The database schema is at version {version}; this build needs {Migrator.LatestVersion}.");
+            LogSchemaBehind(string.Join(", ", schema.Missing));
+            return NotReady($"The database lacks migrations {string.Join(", ", schema.Missing)} of this build. " +
+                "Apply them with the 'migrate' command.");
         }
 
         return listener.IsListening
@@ -96,4 +111,8 @@ internal sealed partial class HealthServer(
 
     [LoggerMessage(EventId = 3402, Level = LogLevel.Warning, Message = "Readiness check failed: the database could not be reached")]
     private partial void LogDatabaseUnreachable(Exception exception);
+
+    [LoggerMessage(EventId = 3403, Level = LogLevel.Warning,
+        Message = "Readiness check failed: the database lacks migrations {Versions} of this build")]
+    private partial void LogSchemaBehind(string versions);
 }

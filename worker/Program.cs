@@ -1,7 +1,9 @@
 using JobQueue.Engine;
+using JobQueue.Engine.Telemetry;
 using JobQueue.Storage;
 using JobQueue.Worker;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 
 // Usage: JobQueue.Worker [migrate] [--queues "mice:2;elephants:1"] [--Section:Key value ...]
 // 'migrate' applies the schema migrations and exits. Without it the worker runs until stopped,
@@ -28,6 +30,7 @@ if (migrateOnly)
 
 builder.Services.AddJobQueueScheduleSync();
 builder.Services.AddJobQueueWorker(builder.Configuration);
+builder.AddJobQueueTelemetry("jobqueue-worker", metrics: metrics => metrics.AddPrometheusExporter());
 builder.Services.AddHostedService<HealthServer>();
 if (builder.Configuration.GetValue("Database:MigrateOnStartup", true))
 {

@@ -30,10 +30,10 @@ internal static class HealthEndpoints
         var logger = loggerFactory.CreateLogger(typeof(HealthEndpoints));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ReadinessTimeout);
-        int version;
+        SchemaStatus schema;
         try
         {
-            version = await migrator.ReadDatabaseVersionAsync(timeout.Token);
+            schema = await migrator.ReadSchemaStatusAsync(timeout.Token);
         }
         catch (Exception exception) when (exception is NpgsqlException or SocketException or TimeoutException
             || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -42,15 +42,16 @@ internal static class HealthEndpoints
             return Unavailable(context, "The database could not be reached.");
         }
 
-        if (version < Migrator.LatestVersion)
+        // Migrations of a newer build are allowed: old hosts keep serving through an upgrade.
+        if (!schema.IsCurrent)
         {
-            ApiLog.ReadinessSchemaBehind(logger, version, Migrator.LatestVersion);
+            var missing = string.Join(", ", schema.Missing);
+            ApiLog.ReadinessSchemaBehind(logger, missing);
             return Unavailable(context,
-                $"The database schema is at version {version}; this build needs {Migrator.LatestVersion}. " +
-                "Apply migrations with the 'migrate' command.");
+                $"The database lacks migrations {missing} of this build. Apply them with the 'migrate' command.");
         }
 
-        return TypedResults.Ok(new HealthStatus("ready", version));
+        return TypedResults.Ok(new HealthStatus("ready", schema.DatabaseVersion));
     }
 
     private static IResult Unavailable(HttpContext context, string detail)

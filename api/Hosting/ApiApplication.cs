@@ -6,9 +6,12 @@ using JobQueue.Api.Health;
 using JobQueue.Api.Json;
 using JobQueue.Api.OpenApi;
 using JobQueue.Engine;
+using JobQueue.Engine.Telemetry;
 using JobQueue.Storage;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace JobQueue.Api.Hosting;
 
@@ -62,6 +65,11 @@ public static class ApiApplication
             services.AddHostedService<AsyncModeNotice>();
         }
 
+        builder.AddJobQueueTelemetry(
+            "jobqueue-api",
+            tracing => tracing.AddAspNetCoreInstrumentation(options => options.Filter = context => !IsProbe(context.Request.Path)),
+            metrics => metrics.AddAspNetCoreInstrumentation().AddPrometheusExporter());
+
         services.AddFastEndpoints(options => options.Assemblies = [typeof(ApiApplication).Assembly]);
         services.AddJobQueueOpenApi();
     }
@@ -94,7 +102,15 @@ public static class ApiApplication
             config.Errors.ResponseBuilder = (failures, context, _) => ApiProblem.FromValidationFailures(context, failures);
         });
         app.MapHealthEndpoints();
+        app.MapPrometheusScrapingEndpoint(MetricsPath).ExcludeFromDescription();
     }
+
+    /// <summary>Path of the Prometheus scrape endpoint.</summary>
+    public const string MetricsPath = "/metrics";
+
+    // Probes and scrapes arrive every few seconds and would fill the traces with noise.
+    private static bool IsProbe(PathString path) =>
+        path.StartsWithSegments("/healthz", StringComparison.Ordinal) || path.StartsWithSegments(MetricsPath, StringComparison.Ordinal);
 
     // Route and query values that do not parse, such as /v1/jobs/abc. The value is not echoed,
     // because it can be long.

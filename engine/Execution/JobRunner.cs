@@ -1,6 +1,7 @@
 using JobQueue.Contracts;
 using JobQueue.Engine.Handlers;
 using JobQueue.Engine.Options;
+using JobQueue.Engine.Telemetry;
 using JobQueue.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -39,6 +40,7 @@ public sealed partial class JobRunner(
             LeaseValidUntil = claimSentAt + options.Value.LeaseDuration,
         };
         running.Add(attempt);
+        using var telemetry = AttemptTelemetry.Start(job, identity.Id, timeProvider);
         try
         {
             // A worker that was paused between its claim and here (a stopped process, a long GC
@@ -47,14 +49,15 @@ public sealed partial class JobRunner(
             var leaseLeft = attempt.LeaseValidUntil - timeProvider.GetUtcNow();
             if (leaseLeft <= options.Value.LeaseDuration * LeaseKeeper.SafetyMargin)
             {
-                LogStaleClaim(job.Id, job.Attempt, leaseLeft.TotalMilliseconds);
+                LogStaleClaim(job.Id, job.Queue, job.Kind, job.Attempt, leaseLeft.TotalMilliseconds);
+                telemetry.NotStarted();
                 return;
             }
 
             var outcome = await DispatchAsync(job, attempt);
             if (outcome is not null)
             {
-                await RecordAsync(job, outcome, stoppingToken);
+                await RecordAsync(job, outcome, telemetry, stoppingToken);
             }
         }
         finally
@@ -69,7 +72,7 @@ public sealed partial class JobRunner(
         var dispatcher = Array.Find(_dispatchers, d => d.Serves(job.Kind));
         if (dispatcher is null)
         {
-            LogNoHandler(job.Id, job.Kind, identity.Id);
+            LogNoHandler(job.Id, job.Queue, job.Kind, job.Attempt, identity.Id);
 
             // Retried, because during a rolling deploy the worker that has the kind may not be up
             // yet. The attempts run out if none ever is.
@@ -105,12 +108,12 @@ public sealed partial class JobRunner(
         {
             // Dispatchers turn the failures they expect into outcomes; anything else is a defect,
             // recorded on the job rather than left to fault the pool's task.
-            LogDispatchFailed(exception, job.Id, job.Kind, job.Attempt);
+            LogDispatchFailed(exception, job.Id, job.Queue, job.Kind, job.Attempt);
             return new AttemptOutcome.Failed(new JobFailure("exception", $"{exception.GetType().Name}: {exception.Message}"));
         }
     }
 
-    private async Task RecordAsync(Job job, AttemptOutcome outcome, CancellationToken stoppingToken)
+    private async Task RecordAsync(Job job, AttemptOutcome outcome, AttemptTelemetry telemetry, CancellationToken stoppingToken)
     {
         // A write that fails because the database is briefly unreachable is retried while the
         // lease could still be valid. After that the rescuer returns the job to the queue, so
@@ -121,35 +124,37 @@ public sealed partial class JobRunner(
         {
             try
             {
-                await WriteAsync(job, outcome, stoppingToken);
+                await WriteAsync(job, outcome, telemetry, stoppingToken);
                 return;
             }
             catch (Exception exception) when (exception is NpgsqlException or TimeoutException && timeProvider.GetUtcNow() < deadline)
             {
-                LogWriteRetry(exception, job.Id, job.Attempt, delay.TotalMilliseconds);
+                LogWriteRetry(exception, job.Id, job.Queue, job.Kind, job.Attempt, delay.TotalMilliseconds);
                 await Task.Delay(delay, timeProvider, stoppingToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxWriteRetryDelay.Ticks));
             }
             catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
             {
-                LogWriteFailed(exception, job.Id, job.Attempt);
+                LogWriteFailed(exception, job.Id, job.Queue, job.Kind, job.Attempt);
                 return;
             }
         }
     }
 
-    private async Task WriteAsync(Job job, AttemptOutcome outcome, CancellationToken cancellationToken)
+    private async Task WriteAsync(Job job, AttemptOutcome outcome, AttemptTelemetry telemetry, CancellationToken cancellationToken)
     {
         switch (outcome)
         {
             case AttemptOutcome.Succeeded succeeded:
                 if (await store.CompleteAsync(job.Id, job.Attempt, succeeded.ResultJson, cancellationToken))
                 {
+                    telemetry.Completed();
                     LogCompleted(job.Id, job.Queue, job.Kind, job.Attempt);
                 }
                 else
                 {
-                    LogFenced(job.Id, job.Attempt);
+                    telemetry.Fenced();
+                    LogFenced(job.Id, job.Queue, job.Kind, job.Attempt);
                 }
 
                 break;
@@ -157,11 +162,13 @@ public sealed partial class JobRunner(
             case AttemptOutcome.Released released:
                 if (await store.ReleaseAsync(job.Id, job.Attempt, released.Reason, released.Delay, cancellationToken))
                 {
+                    telemetry.Released(released.Reason.Reason);
                     LogReleased(job.Id, job.Queue, job.Kind, job.Attempt);
                 }
                 else
                 {
-                    LogFenced(job.Id, job.Attempt);
+                    telemetry.Fenced();
+                    LogFenced(job.Id, job.Queue, job.Kind, job.Attempt);
                 }
 
                 break;
@@ -172,12 +179,15 @@ public sealed partial class JobRunner(
                 switch (state)
                 {
                     case null:
-                        LogFenced(job.Id, job.Attempt);
+                        telemetry.Fenced();
+                        LogFenced(job.Id, job.Queue, job.Kind, job.Attempt);
                         break;
                     case JobState.Retryable:
+                        telemetry.Failed(failed.Failure.Reason, JobState.Retryable);
                         LogRetrying(job.Id, job.Queue, job.Kind, job.Attempt, failed.Failure.Reason, delay.TotalMilliseconds);
                         break;
                     default:
+                        telemetry.Failed(failed.Failure.Reason, state.Value);
                         LogEnded(job.Id, job.Queue, job.Kind, job.Attempt, failed.Failure.Reason, JobStates.ToName(state.Value));
                         break;
                 }
@@ -202,8 +212,8 @@ public sealed partial class JobRunner(
     }
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Error,
-        Message = "Dispatching job {JobId} ({Kind}) attempt {Attempt} failed unexpectedly; the attempt is recorded as failed")]
-    private partial void LogDispatchFailed(Exception exception, long jobId, string kind, int attempt);
+        Message = "Dispatching job {JobId} ({Queue}/{Kind}) attempt {Attempt} failed unexpectedly; the attempt is recorded as failed")]
+    private partial void LogDispatchFailed(Exception exception, long jobId, string queue, string kind, int attempt);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Debug,
         Message = "Job {JobId} ({Queue}/{Kind}) completed on attempt {Attempt}")]
@@ -222,22 +232,24 @@ public sealed partial class JobRunner(
     private partial void LogReleased(long jobId, string queue, string kind, int attempt);
 
     [LoggerMessage(EventId = 3009, Level = LogLevel.Warning,
-        Message = "Job {JobId} attempt {Attempt} was not started because only {LeftMs:0} ms of its lease were left; the rescuer retries it")]
-    private partial void LogStaleClaim(long jobId, int attempt, double leftMs);
+        Message = "Job {JobId} ({Queue}/{Kind}) attempt {Attempt} was not started because only {LeftMs:0} ms of its lease were left; " +
+            "the rescuer retries it")]
+    private partial void LogStaleClaim(long jobId, string queue, string kind, int attempt, double leftMs);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning,
-        Message = "Job {JobId} attempt {Attempt} no longer holds its lease; its outcome was not stored")]
-    private partial void LogFenced(long jobId, int attempt);
+        Message = "Job {JobId} ({Queue}/{Kind}) attempt {Attempt} no longer holds its lease; its outcome was not stored")]
+    private partial void LogFenced(long jobId, string queue, string kind, int attempt);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Error,
-        Message = "No handler or webhook route for kind {Kind} of job {JobId} on worker {WorkerId}")]
-    private partial void LogNoHandler(long jobId, string kind, string workerId);
+        Message = "No handler or webhook route for job {JobId} ({Queue}/{Kind}) attempt {Attempt} on worker {WorkerId}")]
+    private partial void LogNoHandler(long jobId, string queue, string kind, int attempt, string workerId);
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning,
-        Message = "Storing the outcome of job {JobId} attempt {Attempt} failed; retrying in {DelayMs:0} ms")]
-    private partial void LogWriteRetry(Exception exception, long jobId, int attempt, double delayMs);
+        Message = "Storing the outcome of job {JobId} ({Queue}/{Kind}) attempt {Attempt} failed; retrying in {DelayMs:0} ms")]
+    private partial void LogWriteRetry(Exception exception, long jobId, string queue, string kind, int attempt, double delayMs);
 
     [LoggerMessage(EventId = 3007, Level = LogLevel.Error,
-        Message = "Storing the outcome of job {JobId} attempt {Attempt} failed; the rescuer will retry the job when its lease expires")]
-    private partial void LogWriteFailed(Exception exception, long jobId, int attempt);
+        Message = "Storing the outcome of job {JobId} ({Queue}/{Kind}) attempt {Attempt} failed; " +
+            "the rescuer will retry the job when its lease expires")]
+    private partial void LogWriteFailed(Exception exception, long jobId, string queue, string kind, int attempt);
 }

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using JobQueue.Contracts;
 using JobQueue.Engine.Options;
 using JobQueue.Storage;
+using JobQueue.Storage.Telemetry;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -28,6 +30,10 @@ internal sealed partial class WorkerPool : IDisposable
     private readonly ConcurrentDictionary<long, Task> _tasks = new();
     private int _busy;
     private volatile bool _workPending = true;
+
+    // What made the pool claim last: "wake" (a notification or a freed slot) or "poll" (the
+    // poll interval passed), for the claim duration metric.
+    private string _trigger = "wake";
 
     public WorkerPool(PoolDefinition definition, JobStore store, JobRunner runner, string workerId,
         WorkerOptions options, TimeProvider timeProvider, ILogger logger)
@@ -70,10 +76,12 @@ internal sealed partial class WorkerPool : IDisposable
                 _workPending = false;
                 IReadOnlyList<Job> jobs;
                 var claimSentAt = _timeProvider.GetUtcNow();
+                var claimStarted = _timeProvider.GetTimestamp();
                 try
                 {
                     jobs = await _store.ClaimAsync(_definition.Queues, free, _workerId, _options.LeaseDuration, stopClaiming);
                     errors = 0;
+                    RecordClaim(claimStarted, jobs.Count == 0 ? "empty" : "claimed", jobs.Count);
                 }
                 catch (OperationCanceledException) when (stopClaiming.IsCancellationRequested)
                 {
@@ -82,6 +90,7 @@ internal sealed partial class WorkerPool : IDisposable
                 catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
                 {
                     // A failed claim is not "no work": the pool tries again after a backoff.
+                    RecordClaim(claimStarted, "error", null);
                     _workPending = true;
                     errors++;
                     var delay = TimeSpan.FromMilliseconds(Math.Min(MaxErrorDelay.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(errors, 10))));
@@ -111,8 +120,13 @@ internal sealed partial class WorkerPool : IDisposable
 
             try
             {
-                if (!await _wake.WaitAsync(_options.PollInterval, stopClaiming))
+                if (await _wake.WaitAsync(_options.PollInterval, stopClaiming))
                 {
+                    _trigger = "wake";
+                }
+                else
+                {
+                    _trigger = "poll";
                     _workPending = true;
                 }
             }
@@ -159,7 +173,7 @@ internal sealed partial class WorkerPool : IDisposable
         {
             // The outcome could not be stored for a reason the runner does not expect. The lease
             // expires and the rescuer retries the job, so the pool keeps running.
-            LogAttemptFailed(exception, job.Id, job.Attempt);
+            LogAttemptFailed(exception, job.Id, job.Queue, job.Kind, job.Attempt);
         }
         finally
         {
@@ -167,6 +181,24 @@ internal sealed partial class WorkerPool : IDisposable
             Interlocked.Decrement(ref _busy);
             _wake.Set();
         }
+    }
+
+    private void RecordClaim(long startedAt, string result, int? count)
+    {
+        var tags = new TagList
+        {
+            { "jobqueue.pool", _definition.Name },
+            { "jobqueue.claim.trigger", _trigger },
+            { "jobqueue.claim.result", result },
+        };
+        JobQueueMetrics.ClaimDuration.Record(_timeProvider.GetElapsedTime(startedAt).TotalSeconds, tags);
+        if (count is { } claimed)
+        {
+            JobQueueMetrics.ClaimedJobs.Record(claimed, new KeyValuePair<string, object?>("jobqueue.pool", _definition.Name));
+        }
+
+        // A claim right after this one follows a full batch or a freed slot.
+        _trigger = "wake";
     }
 
     private async Task DelayQuietlyAsync(TimeSpan delay, CancellationToken cancellationToken)
@@ -184,8 +216,9 @@ internal sealed partial class WorkerPool : IDisposable
     public void Dispose() => _wake.Dispose();
 
     [LoggerMessage(EventId = 3105, Level = LogLevel.Error,
-        Message = "Job {JobId} attempt {Attempt} ended with an unexpected error; the rescuer retries it when its lease expires")]
-    private partial void LogAttemptFailed(Exception exception, long jobId, int attempt);
+        Message = "Job {JobId} ({Queue}/{Kind}) attempt {Attempt} ended with an unexpected error; " +
+            "the rescuer retries it when its lease expires")]
+    private partial void LogAttemptFailed(Exception exception, long jobId, string queue, string kind, int attempt);
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Pool {Pool} started with {Slots} slots")]
     private partial void LogPoolStarted(string pool, int slots);

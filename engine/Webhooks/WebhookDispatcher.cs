@@ -91,6 +91,7 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
         var state = _routes[job.Kind];
         if (state.Circuit.TryEnter() is { } openFor)
         {
+            DeliveryMetrics.Record(job.Kind, "circuit_open", null, TimeSpan.Zero);
             // The target was not called, so the attempt is not counted: an outage of the target
             // must not use up the attempts of every job queued for it.
             return new AttemptOutcome.Released(
@@ -107,6 +108,7 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
         {
             var outcome = await DeliverAsync(job, state, activity, cancellationToken);
             RecordInCircuit(state.Circuit, outcome);
+            DeliveryMetrics.Record(job.Kind, outcome, _timeProvider.GetElapsedTime(startedAt));
             if (outcome is AttemptOutcome.Failed failed)
             {
                 activity.SetStatus(ActivityStatusCode.Error, failed.Failure.Reason);
@@ -122,10 +124,12 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
             if (elapsed >= EffectiveTimeout(job, state.Route))
             {
                 state.Circuit.RecordFailure();
+                DeliveryMetrics.Record(job.Kind, "timeout", null, elapsed);
             }
             else
             {
                 state.Circuit.RecordNeither();
+                DeliveryMetrics.Record(job.Kind, "stopped", null, elapsed);
             }
 
             throw;

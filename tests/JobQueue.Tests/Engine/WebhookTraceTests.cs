@@ -75,6 +75,6 @@ public sealed partial class WebhookTraceTests(TestDatabase database) : IClassFix
         Assert.Matches(TraceParent(), traceparent);
         var activity = Assert.Single(started, a => (string?)a.GetTagItem("messaging.message.id") == $"job_{job.Id}");
         Assert.Equal("send webhook hook.traced", activity.DisplayName);
-        Assert.Equal($"00-{activity.TraceId}-{activity.SpanId}-01", traceparent);
+        Assert.Equal(activity.Id, traceparent);
     }
 }

@@ -53,6 +53,17 @@ public sealed class FaultCluster : IAsyncLifetime
         return System.Diagnostics.Stopwatch.GetElapsedTime(started);
     }
 
+    /// <summary>Stops the server (fast shutdown, which ends every session) and drops pooled connections.</summary>
+    public async Task StopServerAsync()
+    {
+        await RunScriptAsync("""jq_postgres_stop "$1" """, Name);
+        DataSource.Clear();
+    }
+
+    /// <summary>Starts the stopped server again on the same port and waits until it accepts connections.</summary>
+    public Task StartServerAsync() =>
+        RunScriptAsync("""jq_postgres_start "$1" "$2" fsync=off""", Name, Port.ToString(CultureInfo.InvariantCulture));
+
     public async Task DisposeAsync()
     {
         if (DataSource is not null)

@@ -60,6 +60,100 @@ public sealed class RetentionTests(TestDatabase database) : IClassFixture<TestDa
     }
 
     [Fact]
+    public async Task Worker_deletes_only_expired_finished_jobs()
+    {
+        var queue = "q" + Guid.NewGuid().ToString("N")[..10];
+        var oldCompleted = await FinishedJobAsync(queue, "completed", TimeSpan.FromDays(3));
+        var youngCompleted = await FinishedJobAsync(queue, "completed", TimeSpan.FromHours(12));
+        var oldCancelled = await FinishedJobAsync(queue, "cancelled", TimeSpan.FromDays(3));
+        var youngCancelled = await FinishedJobAsync(queue, "cancelled", TimeSpan.FromDays(1));
+        var keptDiscarded = await FinishedJobAsync(queue, "discarded", TimeSpan.FromDays(300));
+        var waiting = (await database.Jobs.InsertManyAsync(
+        [
+            new NewJob(queue, "noop", "{}", 0, 3, null, [], null, null),
+            new NewJob(queue, "noop", "{}", 0, 3, null, [], null, 3_600_000),
+        ], CancellationToken.None)).Select(j => j.Id).ToList();
+        await database.ExecuteAsync(
+            "UPDATE jobqueue.jobs SET created_at = now() - interval '400 days', scheduled_at = now() - interval '400 days' WHERE id = $1",
+            waiting[0]);
+
+        // The worker claims from another queue, so the available job stays available.
+        using var worker = await WorkerHost.StartAsync(database, new Dictionary<string, string?>
+        {
+            ["Worker:Queues"] = "elsewhere:1",
+            ["Worker:Retention:Completed"] = "1.00:00:00",
+            ["Worker:Retention:Cancelled"] = "2.00:00:00",
+            ["Worker:Retention:Discarded"] = "00:00:00",
+            ["Worker:RetentionInterval"] = "00:00:00.200",
+        });
+        for (var i = 0; i < 50 && await database.Jobs.GetAsync(oldCancelled, CancellationToken.None) is not null; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        await worker.StopAsync();
+
+        Assert.Null(await database.Jobs.GetAsync(oldCompleted, CancellationToken.None));
+        Assert.Null(await database.Jobs.GetAsync(oldCancelled, CancellationToken.None));
+        Assert.NotNull(await database.Jobs.GetAsync(youngCompleted, CancellationToken.None));
+        Assert.NotNull(await database.Jobs.GetAsync(youngCancelled, CancellationToken.None));
+        Assert.NotNull(await database.Jobs.GetAsync(keptDiscarded, CancellationToken.None));
+        Assert.Equal(JobState.Available, (await database.Jobs.GetAsync(waiting[0], CancellationToken.None))!.State);
+        Assert.Equal(JobState.Scheduled, (await database.Jobs.GetAsync(waiting[1], CancellationToken.None))!.State);
+    }
+
+    [Fact]
+    public async Task Locked_rows_are_skipped_not_waited_for()
+    {
+        var queue = "q" + Guid.NewGuid().ToString("N")[..10];
+        var locked = await FinishedJobAsync(queue, "discarded", TimeSpan.FromDays(400));
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var hold = new Npgsql.NpgsqlCommand("SELECT id FROM jobqueue.jobs WHERE id = $1 FOR UPDATE", connection, transaction))
+        {
+            hold.Parameters.Add(new Npgsql.NpgsqlParameter<long> { TypedValue = locked });
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await database.Jobs.DeleteFinishedAsync(JobState.Discarded, TimeSpan.FromDays(300), 1000, timeout.Token);
+        Assert.NotNull(await database.Jobs.GetAsync(locked, CancellationToken.None));
+
+        await transaction.CommitAsync();
+        await database.Jobs.DeleteFinishedAsync(JobState.Discarded, TimeSpan.FromDays(300), 1000, CancellationToken.None);
+        Assert.Null(await database.Jobs.GetAsync(locked, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Claims_go_on_during_an_open_deletion()
+    {
+        var queue = "q" + Guid.NewGuid().ToString("N")[..10];
+        for (var i = 0; i < 20; i++)
+        {
+            await FinishedJobAsync(queue, "completed", TimeSpan.FromDays(500));
+        }
+
+        var due = (await database.Jobs.InsertManyAsync(
+            [new NewJob(queue, "noop", "{}", 0, 3, null, [], null, null)], CancellationToken.None)).Single();
+
+        // A deletion batch whose transaction stays open holds its row locks, as a slow batch would.
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var delete = new Npgsql.NpgsqlCommand(
+            "DELETE FROM jobqueue.jobs WHERE queue = $1 AND state = 'completed'", connection, transaction))
+        {
+            delete.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = queue });
+            Assert.Equal(20, await delete.ExecuteNonQueryAsync());
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var claimed = await database.Jobs.ClaimAsync(new QueueFilter([queue], false), 10, "w1", TimeSpan.FromMinutes(1), timeout.Token);
+
+        Assert.Equal(due.Id, Assert.Single(claimed).Id);
+        await transaction.RollbackAsync();
+    }
+
+    [Fact]
     public async Task Worker_deletes_jobs_past_retention()
     {
         var queue = "q" + Guid.NewGuid().ToString("N")[..10];
