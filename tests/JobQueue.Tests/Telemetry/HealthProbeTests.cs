@@ -21,6 +21,7 @@ public sealed class HealthProbeTests(FaultCluster cluster) : IClassFixture<Fault
         await using var host = await AlbaHost.For<Program>(builder =>
         {
             builder.UseSetting("ConnectionStrings:JobQueue", cluster.ConnectionString);
+            builder.UseSetting("Api:Auth:Mode", "none");
             builder.UseEnvironment("Development");
         });
         using var client = host.Server.CreateClient();

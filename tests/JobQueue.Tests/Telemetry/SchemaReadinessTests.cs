@@ -18,6 +18,7 @@ public sealed class SchemaReadinessTests : IAsyncLifetime
         _host = await AlbaHost.For<Program>(builder =>
         {
             builder.UseSetting("ConnectionStrings:JobQueue", _database.ConnectionString);
+            builder.UseSetting("Api:Auth:Mode", "none");
             builder.UseSetting("Database:MigrateOnStartup", "false");
             builder.UseEnvironment("Development");
         });

@@ -31,6 +31,7 @@ public sealed class TracingTests : IAsyncLifetime
         _host = await AlbaHost.For<Program>(builder =>
         {
             builder.UseSetting("ConnectionStrings:JobQueue", _database.ConnectionString);
+            builder.UseSetting("Api:Auth:Mode", "none");
             builder.UseSetting("Api:ExecutionMode", "async");
             builder.UseSetting("Worker:Queues", _queue + ":2");
             builder.UseSetting("Worker:PollInterval", "00:00:00.200");
