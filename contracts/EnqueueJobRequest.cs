@@ -57,4 +57,18 @@ public sealed record EnqueueJobRequest
     /// <summary>Caps the starts per period of jobs that share a key; the server's per-kind setting when omitted.</summary>
     [JsonPropertyName("rate_limit")]
     public RateLimitSpec? RateLimit { get; init; }
+
+    /// <summary>
+    /// Absolute URL that receives this job's deliveries instead of its kind's route or endpoint.
+    /// Only accepted when the server allows per-job URLs (<c>Webhooks:JobUrls:Enabled</c>).
+    /// </summary>
+    [JsonPropertyName("webhook_url")]
+    public string? WebhookUrl { get; init; }
+
+    /// <summary>
+    /// Absolute URL that receives the job's final state and result as a signed POST, retried
+    /// until it is accepted. Only accepted when the server allows per-job URLs.
+    /// </summary>
+    [JsonPropertyName("callback_url")]
+    public string? CallbackUrl { get; init; }
 }

@@ -45,6 +45,8 @@ internal static class JobReader
                 ? null
                 : new RateLimitSpec { Key = reader.GetString(21), Limit = reader.GetInt32(22), PeriodSeconds = reader.GetInt32(23) / 1000.0 },
             DiscardAfter = ReadNullableTime(reader, 24),
+            WebhookUrl = reader.IsDBNull(25) ? null : reader.GetString(25),
+            CallbackUrl = reader.IsDBNull(26) ? null : reader.GetString(26),
         };
     }
 

@@ -25,14 +25,15 @@ internal static class JobSql
         job.timeout_ms, job.tags, job.scheduled_at, job.created_at, job.attempted_at, job.finished_at,
         job.cancel_requested_at, job.worker_id, job.lease_expires_at, job.errors, job.result,
         job.concurrency_key, job.concurrency_limit, job.rate_limit_key, job.rate_limit, job.rate_limit_period_ms,
-        job.discard_after
+        job.discard_after, job.webhook_url, job.callback_url
         """;
 
     /// <summary>
     /// Inserts one row per array element, in array order, and notifies each queue that received
     /// a due job once. Parameters: queues, kinds, args (jsonb), priorities, max attempts, timeouts
     /// in ms (nullable), tags (jsonb arrays), run times (nullable), delays in ms (nullable),
-    /// concurrency keys and limits, rate-limit keys, limits and periods in ms, deadlines (all nullable).
+    /// concurrency keys and limits, rate-limit keys, limits and periods in ms, deadlines, per-job
+    /// webhook URLs and callback URLs (all nullable).
     /// </summary>
     public const string JobInsertMany = $"""
         WITH input AS (
@@ -40,11 +41,11 @@ internal static class JobSql
             FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::smallint[], $5::integer[],
                         $6::integer[], $7::jsonb[], $8::timestamptz[], $9::bigint[],
                         $10::text[], $11::integer[], $12::text[], $13::integer[], $14::integer[],
-                        $15::timestamptz[])
+                        $15::timestamptz[], $16::text[], $17::text[])
                  WITH ORDINALITY AS i(queue, kind, args, priority, max_attempts,
                                       timeout_ms, tags, run_at, delay_ms,
                                       concurrency_key, concurrency_limit, rate_limit_key, rate_limit,
-                                      rate_limit_period_ms, discard_after, position)
+                                      rate_limit_period_ms, discard_after, webhook_url, callback_url, position)
         ),
         timed AS (
             SELECT *, coalesce(run_at, now() + coalesce(delay_ms, 0) * interval '1 millisecond') AS due_at
@@ -53,13 +54,15 @@ internal static class JobSql
         inserted AS (
             INSERT INTO jobqueue.jobs AS job
                 (queue, kind, args, priority, effective_priority, state, max_attempts, timeout_ms, tags, scheduled_at,
-                 concurrency_key, concurrency_limit, rate_limit_key, rate_limit, rate_limit_period_ms, discard_after)
+                 concurrency_key, concurrency_limit, rate_limit_key, rate_limit, rate_limit_period_ms, discard_after,
+                 webhook_url, callback_url)
             SELECT queue, kind, args, priority, priority,
                    CASE WHEN due_at <= now() THEN 'available' ELSE 'scheduled' END,
                    max_attempts, timeout_ms,
                    ARRAY(SELECT jsonb_array_elements_text(tags)),
                    due_at,
-                   concurrency_key, concurrency_limit, rate_limit_key, rate_limit, rate_limit_period_ms, discard_after
+                   concurrency_key, concurrency_limit, rate_limit_key, rate_limit, rate_limit_period_ms, discard_after,
+                   webhook_url, callback_url
             FROM timed
             ORDER BY position
             RETURNING {Columns}

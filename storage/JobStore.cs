@@ -168,6 +168,8 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
         var rateLimits = new int?[count];
         var ratePeriods = new int?[count];
         var deadlines = new DateTimeOffset?[count];
+        var webhookUrls = new string?[count];
+        var callbackUrls = new string?[count];
         for (var i = 0; i < count; i++)
         {
             var job = jobs[i];
@@ -186,6 +188,8 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
             rateLimits[i] = job.RateLimit?.Limit;
             ratePeriods[i] = job.RateLimit?.PeriodMs;
             deadlines[i] = job.DiscardAfter?.ToUniversalTime();
+            webhookUrls[i] = job.WebhookUrl;
+            callbackUrls[i] = job.CallbackUrl;
         }
 
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = queues });
@@ -203,6 +207,8 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = rateLimits });
         command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = ratePeriods });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]> { TypedValue = deadlines });
+        command.Parameters.Add(new NpgsqlParameter { Value = webhookUrls, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = callbackUrls, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
     }
 
     private async Task<Job?> ChangeOneAsync(string sql, long id, CancellationToken cancellationToken)

@@ -229,12 +229,14 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
         }
 
         migrations.Sort((a, b) => a.Version.CompareTo(b.Version));
+        // Gaps are allowed, because numbers are handed out to changes developed side by side and
+        // applied versions are tracked one by one, so a lower number that arrives later still runs.
         for (var i = 0; i < migrations.Count; i++)
         {
-            if (migrations[i].Version != i + 1)
+            if (migrations[i].Version < 1 || (i > 0 && migrations[i].Version == migrations[i - 1].Version))
             {
                 throw new InvalidOperationException(
-                    $"Migration versions must run 1, 2, 3… without gaps; found {migrations[i].Version} at position {i + 1}.");
+                    $"Migration versions must be unique and at least 1; found {migrations[i].Version} twice or below 1.");
             }
         }
 

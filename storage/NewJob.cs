@@ -23,6 +23,12 @@ public sealed record NewJob(
 
     /// <summary>The job is not started after this time; a claim discards it instead.</summary>
     public DateTimeOffset? DiscardAfter { get; init; }
+
+    /// <summary>URL the job is delivered to instead of its kind's route or endpoint.</summary>
+    public string? WebhookUrl { get; init; }
+
+    /// <summary>URL that receives the job's final state.</summary>
+    public string? CallbackUrl { get; init; }
 }
 
 /// <summary>A per-key cap on running jobs.</summary>

@@ -52,6 +52,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<IdempotencyStore>();
         services.TryAddSingleton<QueueStore>();
         services.TryAddSingleton<ProcessStore>();
+        services.TryAddSingleton<WebhookEndpointStore>();
         return services;
     }
 }

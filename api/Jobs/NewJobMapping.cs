@@ -34,6 +34,8 @@ public static class NewJobMapping
             DelayMs: delayMs)
         {
             DiscardAfter = request.DiscardAfter,
+            WebhookUrl = request.WebhookUrl,
+            CallbackUrl = request.CallbackUrl,
             Concurrency = request.Concurrency is { } concurrency ? new ConcurrencyLimit(concurrency.Key, concurrency.Limit)
                 : kindLimit?.Concurrency is { } kindConcurrency ? new ConcurrencyLimit(kindKey, kindConcurrency)
                 : null,
