@@ -14,7 +14,7 @@ namespace JobQueue.Tests.Infrastructure;
 /// The API host in async mode (so it runs a worker too) over a database of its own, with a
 /// loopback webhook receiver, per-job URLs allowed, short intervals, and every log line captured.
 /// </summary>
-public sealed class WebhookApiFixture : IAsyncLifetime
+public class WebhookApiFixture : IAsyncLifetime
 {
     public TestDatabase Database { get; } = new();
 
@@ -41,6 +41,9 @@ public sealed class WebhookApiFixture : IAsyncLifetime
         ["Webhooks:JobUrls:Secret"] = JobUrlSecret,
     };
 
+    /// <summary>The pools of the API host's own worker.</summary>
+    protected virtual string Queues => "*:8";
+
     public async Task InitializeAsync()
     {
         await Database.InitializeAsync();
@@ -49,7 +52,7 @@ public sealed class WebhookApiFixture : IAsyncLifetime
         {
             builder.UseSetting("ConnectionStrings:JobQueue", Database.ConnectionString);
             builder.UseSetting("Api:ExecutionMode", "async");
-            builder.UseSetting("Worker:Queues", "*:8");
+            builder.UseSetting("Worker:Queues", Queues);
             foreach (var (key, value) in WorkerSettings)
             {
                 builder.UseSetting(key, value);
@@ -85,6 +88,12 @@ public sealed class WebhookApiFixture : IAsyncLifetime
         using var response = await client.SendAsync(request);
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers);
     }
+}
+
+/// <summary>The same host with a worker of two slots on the queue <c>limits</c> only.</summary>
+public sealed class WebhookLimitFixture : WebhookApiFixture
+{
+    protected override string Queues => "limits:2";
 }
 
 /// <summary>Keeps every log line, with its state values and exception, for tests that look for leaked secrets.</summary>
