@@ -119,7 +119,7 @@ public sealed record JobError
     /// stopped before the attempt finished), <c>cancelled</c> (cancelled while running) or
     /// <c>blocked_destination</c> (the webhook resolves only to internal addresses),
     /// <c>deadline_passed</c> (the job's <c>discard_after</c> passed before it started; no attempt was used),
-    /// <c>gone</c> (the webhook answered 410 Gone), <c>endpoint_disabled</c> (the kind's endpoint is
+    /// <c>gone</c> (the webhook responded with 410 Gone), <c>endpoint_disabled</c> (the kind's endpoint is
     /// disabled) or <c>webhook_url_not_allowed</c> (the worker does not deliver to per-job URLs).
     /// </summary>
     [JsonPropertyName("reason")]

@@ -38,7 +38,7 @@ public sealed record WebhookEndpointRequest
     [JsonPropertyName("body_read_timeout_seconds")]
     public double? BodyReadTimeoutSeconds { get; init; }
 
-    /// <summary>Most attempts of a job delivered here, below the job's own <c>max_attempts</c>; no cap when omitted.</summary>
+    /// <summary>Maximum attempts of a job delivered here, when lower than the job's own <c>max_attempts</c>; no cap when omitted.</summary>
     [JsonPropertyName("max_attempts")]
     public int? MaxAttempts { get; init; }
 
@@ -46,11 +46,11 @@ public sealed record WebhookEndpointRequest
     [JsonPropertyName("retry_statuses")]
     public IReadOnlyList<int>? RetryStatuses { get; init; }
 
-    /// <summary>Most deliveries to this endpoint in flight at once, across all workers; no limit when omitted.</summary>
+    /// <summary>Maximum deliveries to this endpoint in flight at once, across all workers; no limit when omitted.</summary>
     [JsonPropertyName("concurrency_limit")]
     public int? ConcurrencyLimit { get; init; }
 
-    /// <summary>Most deliveries started per <see cref="RateLimitPeriodSeconds"/>, across all workers; no limit when omitted.</summary>
+    /// <summary>Maximum deliveries started per <see cref="RateLimitPeriodSeconds"/>, across all workers; no limit when omitted.</summary>
     [JsonPropertyName("rate_limit")]
     public int? RateLimit { get; init; }
 
@@ -91,7 +91,7 @@ public record WebhookEndpoint
     [JsonPropertyName("body_read_timeout_seconds")]
     public double BodyReadTimeoutSeconds { get; init; }
 
-    /// <summary>Most attempts of a job delivered here; null when only the job's <c>max_attempts</c> applies.</summary>
+    /// <summary>Maximum attempts of a job delivered here; null when only the job's <c>max_attempts</c> applies.</summary>
     [JsonPropertyName("max_attempts")]
     public int? MaxAttempts { get; init; }
 
@@ -108,7 +108,7 @@ public record WebhookEndpoint
     [JsonPropertyName("rate_limit_period_seconds")]
     public double? RateLimitPeriodSeconds { get; init; }
 
-    /// <summary>False after a disable over the API or after the endpoint answered 410 Gone.</summary>
+    /// <summary>False after a disable over the API or after the endpoint responded with 410 Gone.</summary>
     [JsonPropertyName("enabled")]
     public bool Enabled { get; init; }
 
@@ -153,7 +153,7 @@ public sealed record WebhookEndpointList
     public IReadOnlyList<WebhookEndpoint> Items { get; init; } = [];
 }
 
-/// <summary>One webhook attempt of a job: what the target answered, or why there was no answer.</summary>
+/// <summary>One webhook attempt of a job: the target's response, or why there was none.</summary>
 public sealed record JobAttempt
 {
     [JsonPropertyName("attempt")]

@@ -29,7 +29,7 @@ public sealed class WebhookEndpointTests(WebhookApiFixture fixture) : IClassFixt
         var (status, text, _) = await fixture.SendAsync(HttpMethod.Post, "/v1/endpoints", body);
         Assert.True(status == 201, $"create returned {status}: {text}");
 
-        // Workers reload endpoints every 100 ms here; two intervals make sure both saw it.
+        // Workers reload endpoints every 100 ms here, so after two intervals every worker has it.
         await Task.Delay(300);
         return JsonSerializer.Deserialize<WebhookEndpointWithSecret>(text)!;
     }
