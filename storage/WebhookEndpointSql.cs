@@ -92,6 +92,8 @@ internal static class WebhookEndpointSql
     /// running job keeps the key it was claimed under. Keys a job was enqueued with are kept. The
     /// state filter uses the index on state, so finished jobs are not read.
     /// </summary>
+    // NOTE: an enqueue whose statement runs while this one commits may read the endpoint as it
+    // was before, so its jobs keep the old limits (or none). Replacing the endpoint again fixes them.
     public const string JobApplyEndpointLimits = """
         WITH endpoint AS (SELECT * FROM jobqueue.webhook_endpoints WHERE id = $1)
         UPDATE jobqueue.jobs AS job
