@@ -72,6 +72,21 @@ public sealed class ApiOptions
     /// limit key of such a job is <c>kind:</c> followed by the kind.
     /// </summary>
     public List<KindLimit> KindLimits { get; set; } = [];
+
+    /// <summary>
+    /// How long the previous signing secret of a webhook endpoint stays valid after a rotation:
+    /// deliveries carry a signature with each secret until then. Default 24 hours, range one
+    /// minute to 30 days.
+    /// </summary>
+    public TimeSpan EndpointSecretRotationWindow { get; set; } = EndpointSecretRotationWindowDefault;
+
+    public static readonly TimeSpan EndpointSecretRotationWindowDefault = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Rules for delivery URLs in requests. Read from the <c>Webhooks</c> section rather than
+    /// <c>Api</c>, because workers apply the same settings.
+    /// </summary>
+    internal Jobs.JobUrlPolicy UrlPolicy { get; set; } = Jobs.JobUrlPolicy.Default;
 }
 
 /// <summary>Default concurrency and rate limits of one job kind.</summary>
@@ -140,6 +155,12 @@ public sealed class ApiOptionsValidator : IValidateOptions<ApiOptions>
         {
             failures.Add($"{Prefix}IdempotencyInFlightTimeout is {options.IdempotencyInFlightTimeout}; " +
                 "it must be between 00:00:01 and 01:00:00.");
+        }
+
+        if (options.EndpointSecretRotationWindow < TimeSpan.FromMinutes(1) || options.EndpointSecretRotationWindow > TimeSpan.FromDays(30))
+        {
+            failures.Add($"{Prefix}EndpointSecretRotationWindow is {options.EndpointSecretRotationWindow}; " +
+                "it must be between 00:01:00 and 30.00:00:00.");
         }
 
         for (var i = 0; i < options.KindLimits.Count; i++)

@@ -64,4 +64,18 @@ public sealed record EnqueueJobRequest
     /// </summary>
     [JsonPropertyName("unique")]
     public UniqueSpec? Unique { get; init; }
+
+    /// <summary>
+    /// Absolute URL that receives this job's deliveries instead of its kind's route or endpoint.
+    /// Only accepted when the server allows per-job URLs (<c>Webhooks:JobUrls:Enabled</c>).
+    /// </summary>
+    [JsonPropertyName("webhook_url")]
+    public string? WebhookUrl { get; init; }
+
+    /// <summary>
+    /// Absolute URL that receives the job's final state and result as a signed POST, retried
+    /// until it is accepted. Only accepted when the server allows per-job URLs.
+    /// </summary>
+    [JsonPropertyName("callback_url")]
+    public string? CallbackUrl { get; init; }
 }

@@ -99,6 +99,22 @@ public sealed record Job
     /// </summary>
     [JsonIgnore]
     public string? TraceContext { get; init; }
+
+    /// <summary>URL this job is delivered to instead of its kind's route or endpoint; null for most jobs.</summary>
+    [JsonPropertyName("webhook_url")]
+    public string? WebhookUrl { get; init; }
+
+    /// <summary>URL that receives the job's final state and result; null when none was given.</summary>
+    [JsonPropertyName("callback_url")]
+    public string? CallbackUrl { get; init; }
+
+    /// <summary>
+    /// One record per webhook attempt, oldest first. Only <c>GET /v1/jobs/{id}</c> includes it;
+    /// lists leave it out.
+    /// </summary>
+    [JsonPropertyName("attempts")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<JobAttempt>? Attempts { get; init; }
 }
 
 /// <summary>Why one attempt failed.</summary>
@@ -116,8 +132,10 @@ public sealed record JobError
     /// webhook could not be reached), <c>no_handler</c> (no handler or route for the kind),
     /// <c>lease_expired</c> (the worker stopped renewing its lease), <c>shutdown</c> (the worker
     /// stopped before the attempt finished), <c>cancelled</c> (cancelled while running) or
-    /// <c>blocked_destination</c> (the webhook resolves only to internal addresses) or
-    /// <c>deadline_passed</c> (the job's <c>discard_after</c> passed before it started; no attempt was used).
+    /// <c>blocked_destination</c> (the webhook resolves only to internal addresses),
+    /// <c>deadline_passed</c> (the job's <c>discard_after</c> passed before it started; no attempt was used),
+    /// <c>gone</c> (the webhook responded with 410 Gone), <c>endpoint_disabled</c> (the kind's endpoint is
+    /// disabled) or <c>webhook_url_not_allowed</c> (the worker does not deliver to per-job URLs).
     /// </summary>
     [JsonPropertyName("reason")]
     public string Reason { get; init; } = "";

@@ -18,6 +18,9 @@ public static class ProblemTypes
     /// <summary>409: the job's state does not allow the action, for example retrying a running job.</summary>
     public const string InvalidState = "urn:jobqueue:problem:invalid-state";
 
+    /// <summary>409: another webhook endpoint already serves one of the kinds; <c>detail</c> names it.</summary>
+    public const string EndpointKindTaken = "urn:jobqueue:problem:endpoint-kind-taken";
+
     /// <summary>
     /// 409: a request with the same <c>Idempotency-Key</c> is still in flight; retry after the
     /// <c>Retry-After</c> header to get its response.

@@ -66,6 +66,9 @@ public static class EngineServiceCollectionExtensions
         services.TryAddSingleton<InlineExecutor>();
         services.TryAddSingleton<HandlerDispatcher>();
         services.TryAddSingleton<WebhookDispatcher>();
+        services.TryAddSingleton<EndpointCatalog>();
+        services.TryAddSingleton<EndpointRefreshService>();
+        services.AddHostedService(sp => sp.GetRequiredService<EndpointRefreshService>());
 
         // Order matters: a kind with both a handler and a webhook route runs in the handler.
         services.AddSingleton<IJobDispatcher>(sp => sp.GetRequiredService<HandlerDispatcher>());

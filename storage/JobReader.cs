@@ -48,6 +48,8 @@ internal static class JobReader
             UniqueKey = reader.IsDBNull(25) ? null : reader.GetString(25),
             BatchId = reader.IsDBNull(26) ? null : reader.GetInt64(26),
             TraceContext = reader.IsDBNull(27) ? null : reader.GetString(27),
+            WebhookUrl = reader.IsDBNull(28) ? null : reader.GetString(28),
+            CallbackUrl = reader.IsDBNull(29) ? null : reader.GetString(29),
         };
     }
 

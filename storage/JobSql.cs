@@ -25,16 +25,19 @@ internal static class JobSql
         job.timeout_ms, job.tags, job.scheduled_at, job.created_at, job.attempted_at, job.finished_at,
         job.cancel_requested_at, job.worker_id, job.lease_expires_at, job.errors, job.result,
         job.concurrency_key, job.concurrency_limit, job.rate_limit_key, job.rate_limit, job.rate_limit_period_ms,
-        job.discard_after, job.unique_key, job.batch_id, job.trace_context
+        job.discard_after, job.unique_key, job.batch_id, job.trace_context, job.webhook_url, job.callback_url
         """;
+
+    /// <summary>Sets the delivery URLs of a job just inserted by the SQL enqueue function. Parameters: id, webhook URL, callback URL.</summary>
+    public const string JobSetUrls = "UPDATE jobqueue.jobs SET webhook_url = $2, callback_url = $3 WHERE id = $1";
 
     /// <summary>
     /// Inserts one row per array element, in array order, and notifies each queue that received
     /// a due job once. Parameters: queues, kinds, args (jsonb), priorities, max attempts, timeouts
     /// in ms (nullable), tags (jsonb arrays), run times (nullable), delays in ms (nullable),
-    /// concurrency keys and limits, rate-limit keys, limits and periods in ms, deadlines (all nullable),
-    /// $16, the batch id of every row (nullable), and $17, the trace context of the enqueue
-    /// (jsonb, nullable), which every row gets.
+    /// concurrency keys and limits, rate-limit keys, limits and periods in ms, deadlines, per-job
+    /// webhook URLs and callback URLs (all nullable); then $18, the batch id of every row
+    /// (nullable), and $19, the trace context of the enqueue (jsonb, nullable), which every row gets.
     /// </summary>
     public const string JobInsertMany = $"""
         WITH input AS (
@@ -42,11 +45,11 @@ internal static class JobSql
             FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::smallint[], $5::integer[],
                         $6::integer[], $7::jsonb[], $8::timestamptz[], $9::bigint[],
                         $10::text[], $11::integer[], $12::text[], $13::integer[], $14::integer[],
-                        $15::timestamptz[])
+                        $15::timestamptz[], $16::text[], $17::text[])
                  WITH ORDINALITY AS i(queue, kind, args, priority, max_attempts,
                                       timeout_ms, tags, run_at, delay_ms,
                                       concurrency_key, concurrency_limit, rate_limit_key, rate_limit,
-                                      rate_limit_period_ms, discard_after, position)
+                                      rate_limit_period_ms, discard_after, webhook_url, callback_url, position)
         ),
         timed AS (
             SELECT *, coalesce(run_at, now() + coalesce(delay_ms, 0) * interval '1 millisecond') AS due_at
@@ -56,14 +59,14 @@ internal static class JobSql
             INSERT INTO jobqueue.jobs AS job
                 (queue, kind, args, priority, effective_priority, state, max_attempts, timeout_ms, tags, scheduled_at,
                  concurrency_key, concurrency_limit, rate_limit_key, rate_limit, rate_limit_period_ms, discard_after,
-                 batch_id, trace_context)
+                 webhook_url, callback_url, batch_id, trace_context)
             SELECT queue, kind, args, priority, priority,
                    CASE WHEN due_at <= now() THEN 'available' ELSE 'scheduled' END,
                    max_attempts, timeout_ms,
                    ARRAY(SELECT jsonb_array_elements_text(tags)),
                    due_at,
                    concurrency_key, concurrency_limit, rate_limit_key, rate_limit, rate_limit_period_ms, discard_after,
-                   $16::bigint, $17::jsonb
+                   webhook_url, callback_url, $18::bigint, $19::jsonb
             FROM timed
             ORDER BY position
             RETURNING {Columns}

@@ -86,6 +86,20 @@ public sealed partial class JobStore
             duplicates[i] = reader.GetBoolean(1);
         }
 
+        // The SQL function takes no delivery URLs, so a new job's own URLs are set in the same
+        // transaction, before any worker can see the row.
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            if (!duplicates[i] && (jobs[i].WebhookUrl is not null || jobs[i].CallbackUrl is not null))
+            {
+                await using var urls = new NpgsqlCommand(JobSql.JobSetUrls, connection, transaction);
+                urls.Parameters.Add(new NpgsqlParameter<long> { TypedValue = ids[i] });
+                urls.Parameters.Add(new NpgsqlParameter { Value = (object?)jobs[i].WebhookUrl ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+                urls.Parameters.Add(new NpgsqlParameter { Value = (object?)jobs[i].CallbackUrl ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+                await urls.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
         var byId = new Dictionary<long, Job>();
         await using (var get = new NpgsqlCommand(BatchSql.JobGetMany, connection, transaction))
         {

@@ -209,6 +209,8 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
         var rateLimits = new int?[count];
         var ratePeriods = new int?[count];
         var deadlines = new DateTimeOffset?[count];
+        var webhookUrls = new string?[count];
+        var callbackUrls = new string?[count];
         for (var i = 0; i < count; i++)
         {
             var job = jobs[i];
@@ -227,6 +229,8 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
             rateLimits[i] = job.RateLimit?.Limit;
             ratePeriods[i] = job.RateLimit?.PeriodMs;
             deadlines[i] = job.DiscardAfter?.ToUniversalTime();
+            webhookUrls[i] = job.WebhookUrl;
+            callbackUrls[i] = job.CallbackUrl;
         }
 
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = queues });
@@ -244,6 +248,8 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = rateLimits });
         command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = ratePeriods });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]> { TypedValue = deadlines });
+        command.Parameters.Add(new NpgsqlParameter { Value = webhookUrls, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = callbackUrls, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)batchId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)traceContext ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Jsonb });
     }

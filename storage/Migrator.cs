@@ -270,12 +270,12 @@ public sealed partial class Migrator(
         // numbers in advance. A version below one already applied is still applied later, since
         // MigrateAsync applies every version missing from the history.
         migrations.Sort((a, b) => a.Version.CompareTo(b.Version));
-        for (var i = 1; i < migrations.Count; i++)
+        for (var i = 0; i < migrations.Count; i++)
         {
-            if (migrations[i].Version == migrations[i - 1].Version)
+            if (migrations[i].Version < 1 || (i > 0 && migrations[i].Version == migrations[i - 1].Version))
             {
                 throw new InvalidOperationException(
-                    $"Two migrations have version {migrations[i].Version}: {migrations[i - 1].Name} and {migrations[i].Name}.");
+                    $"Migration versions must be unique and at least 1; found {migrations[i].Version} twice or below 1.");
             }
         }
 

@@ -24,6 +24,12 @@ public sealed record NewJob(
     /// <summary>The job is not started after this time; a claim discards it instead.</summary>
     public DateTimeOffset? DiscardAfter { get; init; }
 
+    /// <summary>URL the job is delivered to instead of its kind's route or endpoint.</summary>
+    public string? WebhookUrl { get; init; }
+
+    /// <summary>URL that receives the job's final state.</summary>
+    public string? CallbackUrl { get; init; }
+
     /// <summary>When set, an existing job with the same unique key is returned instead of inserting this one.</summary>
     public UniqueOptions? Unique { get; init; }
 }

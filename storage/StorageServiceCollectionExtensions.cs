@@ -68,6 +68,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<ScheduleStore>();
         services.TryAddSingleton<ApiKeyStore>();
         services.TryAddSingleton<AuditStore>();
+        services.TryAddSingleton<WebhookEndpointStore>();
         return services;
     }
 

@@ -27,6 +27,7 @@ public static class ApiApplication
 
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
+        services.PostConfigure<ApiOptions>(options => options.UrlPolicy = Jobs.JobUrlPolicy.From(builder.Configuration));
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<ApiOptions>>((kestrel, api) => kestrel.Limits.MaxRequestBodySize = api.Value.MaxRequestBodyBytes);
 

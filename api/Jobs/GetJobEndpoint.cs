@@ -7,7 +7,8 @@ using JobQueue.Storage;
 
 namespace JobQueue.Api.Jobs;
 
-public sealed class GetJobEndpoint(JobStore store, TimeProvider timeProvider) : Endpoint<GetJobRequest, Job>
+public sealed class GetJobEndpoint(JobStore store, WebhookEndpointStore attempts, TimeProvider timeProvider)
+    : Endpoint<GetJobRequest, Job>
 {
     public override void Configure()
     {
@@ -31,7 +32,7 @@ public sealed class GetJobEndpoint(JobStore store, TimeProvider timeProvider) : 
         {
             summary.Summary = "Get a job";
             summary.Description =
-                "Returns the job with its attempts and errors so far. With wait, the response is sent as soon as the " +
+                "Returns the job with its errors and the records of its webhook attempts so far. With wait, the response is sent as soon as the " +
                 "job is completed, cancelled or discarded, or when the wait is over, whichever is first.";
             summary.Responses[200] = "The job; after a wait that ran out, in the state it has then.";
             summary.Responses[400] = "The id is not an integer in the range of a 64-bit signed integer, or wait is invalid.";
@@ -63,7 +64,7 @@ public sealed class GetJobEndpoint(JobStore store, TimeProvider timeProvider) : 
             job = await WaitForFinalAsync(job, wait, ct);
         }
 
-        await Send.OkAsync(job, ct);
+        await Send.OkAsync(job with { Attempts = await attempts.ListAttemptsAsync(job.Id, ct) }, ct);
     }
 
     // Each round registers with the listener before it reads, so a notification sent after the

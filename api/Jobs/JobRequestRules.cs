@@ -128,6 +128,15 @@ public sealed class JobRequestRules : AbstractValidator<EnqueueJobRequest>
             .OverridePropertyName("unique.period_seconds")
             .When(job => job.Unique?.PeriodSeconds is not null);
 
+        var urls = options.Value.UrlPolicy;
+        RuleFor(job => job.WebhookUrl)
+            .Must(url => url is null || urls.CheckJobUrl(url, "webhook_url") is null)
+            .WithMessage((_, url) => urls.CheckJobUrl(url!, "webhook_url"));
+
+        RuleFor(job => job.CallbackUrl)
+            .Must(url => url is null || urls.CheckJobUrl(url, "callback_url") is null)
+            .WithMessage((_, url) => urls.CheckJobUrl(url!, "callback_url"));
+
         RuleFor(job => job.Args)
             .Custom((args, context) =>
             {

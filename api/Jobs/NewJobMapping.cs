@@ -35,6 +35,8 @@ public static class NewJobMapping
         {
             DiscardAfter = request.DiscardAfter,
             Unique = request.Unique is { } unique ? ToUniqueOptions(unique) : null,
+            WebhookUrl = request.WebhookUrl,
+            CallbackUrl = request.CallbackUrl,
             Concurrency = request.Concurrency is { } concurrency ? new ConcurrencyLimit(concurrency.Key, concurrency.Limit)
                 : kindLimit?.Concurrency is { } kindConcurrency ? new ConcurrencyLimit(kindKey, kindConcurrency)
                 : null,

@@ -37,6 +37,19 @@ internal sealed class SchemaCorrectionsDocumentProcessor : IDocumentProcessor
         schemas.Remove(nameof(JobIdRequest));
         schemas.Remove(nameof(ListJobsRequest));
         schemas.Remove(nameof(GetJobRequest));
+        schemas.Remove(nameof(WebhookEndpoints.EndpointIdRequest));
+
+        // The replace endpoint reads its id from the route by hand, so the id is typed like the
+        // other endpoint ids here.
+        foreach (var parameter in context.Document.Paths.Values.SelectMany(path => path.Values).SelectMany(op => op.Parameters))
+        {
+            if (parameter.Kind == NSwag.OpenApiParameterKind.Path && parameter.Name == "id" && parameter.Schema?.Type == JsonObjectType.String)
+            {
+                parameter.Schema.Type = JsonObjectType.Integer;
+                parameter.Schema.Format = "int64";
+            }
+        }
+
         schemas.Remove(nameof(Keys.KeyIdRequest));
         schemas.Remove(nameof(Audit.ListAuditRequest));
         schemas.Remove(nameof(Batches.GetBatchRequest));

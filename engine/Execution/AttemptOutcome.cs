@@ -1,3 +1,4 @@
+using JobQueue.Contracts;
 using JobQueue.Storage;
 
 namespace JobQueue.Engine.Execution;
@@ -32,8 +33,18 @@ public interface IJobDispatcher
     /// <summary>Whether this dispatcher runs jobs of <paramref name="kind"/>.</summary>
     bool Serves(string kind);
 
+    /// <summary>
+    /// Whether this dispatcher runs <paramref name="job"/>. By default, jobs of the kinds it
+    /// serves that do not name their own <c>webhook_url</c>: such a job goes to its URL, so only
+    /// the webhook dispatcher takes it, whatever its kind.
+    /// </summary>
+    bool Serves(Job job) => job.WebhookUrl is null && Serves(job.Kind);
+
     /// <summary>Time limit of one attempt of <paramref name="kind"/> when the job sets none, or null for no limit.</summary>
     TimeSpan? DefaultTimeoutFor(string kind);
+
+    /// <summary>Time limit of one attempt of <paramref name="job"/> when it sets none, or null for no limit.</summary>
+    TimeSpan? DefaultTimeoutFor(Job job) => DefaultTimeoutFor(job.Kind);
 
     /// <summary>
     /// Runs one attempt. Throws <see cref="OperationCanceledException"/> when

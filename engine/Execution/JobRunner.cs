@@ -69,7 +69,7 @@ public sealed partial class JobRunner(
     /// <summary>Returns the outcome to store, or null when the attempt lost its lease and must not write.</summary>
     private async Task<AttemptOutcome?> DispatchAsync(Job job, RunningAttempt attempt)
     {
-        var dispatcher = Array.Find(_dispatchers, d => d.Serves(job.Kind));
+        var dispatcher = Array.Find(_dispatchers, d => d.Serves(job));
         if (dispatcher is null)
         {
             LogNoHandler(job.Id, job.Queue, job.Kind, job.Attempt, identity.Id);
@@ -82,7 +82,7 @@ public sealed partial class JobRunner(
 
         var timeout = Shorter(
             job.TimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
-            dispatcher.DefaultTimeoutFor(job.Kind));
+            dispatcher.DefaultTimeoutFor(job));
         using var timer = timeout is { } limit
             ? timeProvider.CreateTimer(_ => attempt.Stop(StopReason.TimedOut), null, limit, Timeout.InfiniteTimeSpan)
             : null;

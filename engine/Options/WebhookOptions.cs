@@ -48,9 +48,33 @@ public sealed class WebhookOptions
     /// </summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How often a worker reloads the endpoints managed over <c>/v1/endpoints</c>, so changes
+    /// apply without a restart. Default 1 second.
+    /// </summary>
+    public TimeSpan EndpointRefreshInterval { get; set; } = DefaultEndpointRefreshInterval;
+
+    public static readonly TimeSpan DefaultEndpointRefreshInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Deliveries to URLs that a job names itself: its <c>webhook_url</c> and its completion
+    /// callback. Off by default.
+    /// </summary>
+    public JobUrlOptions JobUrls { get; set; } = new();
+
     /// <summary>Returns the first invalid setting as a message, or null when all are valid.</summary>
     public string? Validate()
     {
+        if (EndpointRefreshInterval < TimeSpan.FromMilliseconds(10) || EndpointRefreshInterval > TimeSpan.FromMinutes(10))
+        {
+            return $"Webhooks:EndpointRefreshInterval must be between 10 ms and 10 minutes; it is {EndpointRefreshInterval}.";
+        }
+
+        if (JobUrls.Validate() is { } jobUrlError)
+        {
+            return jobUrlError;
+        }
+
         var kinds = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < Routes.Count; i++)
         {
@@ -263,5 +287,54 @@ public sealed class WebhookRoute
         }
 
         return null;
+    }
+}
+
+/// <summary>
+/// Settings of deliveries to per-job URLs (<c>webhook_url</c>) and completion callbacks
+/// (<c>callback_url</c>), bound from <c>Webhooks:JobUrls</c>. The API accepts such URLs only when
+/// <see cref="Enabled"/> is set, and workers deliver to them only then.
+/// </summary>
+public sealed class JobUrlOptions
+{
+    /// <summary>Whether jobs may name their own delivery and callback URLs. Default false.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>Secret that signs deliveries to per-job URLs and callbacks; required when <see cref="Enabled"/>. Never logged.</summary>
+    public string? Secret { get; set; }
+
+    /// <summary>More secrets, newest first, for rotation, as for routes. Never logged.</summary>
+    public List<string> Secrets { get; set; } = [];
+
+    /// <summary>Time one delivery may take, connect to last byte. Default 30 seconds.</summary>
+    public TimeSpan Timeout { get; set; } = WebhookRoute.DefaultTimeout;
+
+    /// <summary>Time to open the connection. Default 10 seconds.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = WebhookRoute.DefaultConnectTimeout;
+
+    /// <summary>Time to read the response body. Default 10 seconds.</summary>
+    public TimeSpan BodyReadTimeout { get; set; } = WebhookRoute.DefaultBodyReadTimeout;
+
+    /// <summary>A route to <paramref name="url"/> with these settings, for one delivery.</summary>
+    public WebhookRoute ToRoute(string kind, string url) => new()
+    {
+        Kind = kind,
+        Url = url,
+        Secret = Secret,
+        Secrets = Secrets,
+        Timeout = Timeout,
+        ConnectTimeout = ConnectTimeout,
+        BodyReadTimeout = BodyReadTimeout,
+    };
+
+    internal string? Validate()
+    {
+        if (!Enabled)
+        {
+            return null;
+        }
+
+        var route = ToRoute("", "");
+        return route.ValidateSecrets("Webhooks:JobUrls") ?? route.ValidateTimeouts("Webhooks:JobUrls");
     }
 }

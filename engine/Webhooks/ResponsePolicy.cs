@@ -18,6 +18,9 @@ namespace JobQueue.Engine.Webhooks;
 /// </summary>
 public static class ResponsePolicy
 {
+    /// <summary>Failure reason of a 410 Gone answer: the target is gone for good.</summary>
+    public const string GoneReason = "gone";
+
     private const int ErrorBodyPrefixLength = 512;
 
     public static AttemptOutcome.Failed Classify(
@@ -35,6 +38,14 @@ public static class ResponsePolicy
             var capped = retryAfter is { } wait && wait > maxRetryAfter ? maxRetryAfter : retryAfter;
             var when = capped is { } delay ? $"; retrying after {delay.TotalSeconds:0.###} s as Retry-After asks" : "";
             return Failure(status, $"The webhook answered {status} {reason}{when}: {prefix}", retry: true, capped);
+        }
+
+        if (status == 410)
+        {
+            return new AttemptOutcome.Failed(
+                new JobFailure(GoneReason, $"The webhook answered 410 {reason}: the target is gone, so the job is " +
+                    $"not retried: {prefix}", status),
+                Retry: false);
         }
 
         var retry = status is 408 or 425 or >= 500;

@@ -14,7 +14,7 @@ namespace JobQueue.Engine.Webhooks;
 public sealed partial class WebhookDispatcher
 {
     private async Task<AttemptOutcome> SendAsync(
-        HttpRequestMessage request, WebhookRoute route, CancellationToken cancellationToken)
+        HttpRequestMessage request, WebhookRoute route, AttemptObservation observation, CancellationToken cancellationToken)
     {
         var client = _clients.CreateClient(HttpClientName);
         HttpResponseMessage response;
@@ -49,14 +49,16 @@ public sealed partial class WebhookDispatcher
 
         using (response)
         {
-            return await ReadResponseAsync(response, route, cancellationToken);
+            observation.SetResponse(response);
+            return await ReadResponseAsync(response, route, observation, cancellationToken);
         }
     }
 
     private async Task<AttemptOutcome> ReadResponseAsync(
-        HttpResponseMessage response, WebhookRoute route, CancellationToken cancellationToken)
+        HttpResponseMessage response, WebhookRoute route, AttemptObservation observation, CancellationToken cancellationToken)
     {
         var body = await ReadBoundedAsync(response.Content, route.BodyReadTimeout, cancellationToken);
+        observation.SetBody(body.Text);
         var status = (int)response.StatusCode;
         if (status is >= 200 and < 300)
         {

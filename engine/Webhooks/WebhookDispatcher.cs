@@ -2,18 +2,22 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using JobQueue.Contracts;
 using JobQueue.Engine.Execution;
 using JobQueue.Engine.Handlers;
 using JobQueue.Engine.Options;
 using JobQueue.Storage;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace JobQueue.Engine.Webhooks;
 
 /// <summary>
-/// Delivers jobs of routed kinds as signed POST requests. A 2xx response completes the attempt,
-/// with a JSON body stored as the result; any other status, a redirect included, fails it.
-/// Redirects are not followed, so a POST never turns into a GET on the way.
+/// Delivers jobs as signed POST requests. A 2xx response completes the attempt, with a JSON body
+/// stored as the result; any other status, a redirect included, fails it. Redirects are not
+/// followed, so a POST never turns into a GET on the way. The target of a job is, in this order:
+/// its own <c>webhook_url</c>, the configured route of its kind, the API endpoint of its kind.
+/// Every attempt that was sent is recorded in <c>jobqueue.job_attempts</c>.
 /// </summary>
 public sealed partial class WebhookDispatcher : IJobDispatcher
 {
@@ -33,23 +37,42 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
     };
 
+    /// <summary>Kind of the internal jobs that deliver completion callbacks; their body is their args.</summary>
+    public const string CallbackKind = "jobqueue.callback";
+
     private readonly IHttpClientFactory _clients;
     private readonly ResultSerializer _results;
     private readonly TimeProvider _timeProvider;
+    private readonly EndpointCatalog _endpoints;
+    private readonly WebhookEndpointStore _store;
+    private readonly ILogger<WebhookDispatcher> _logger;
     private readonly int _maxResponseBytes;
     private readonly TimeSpan _maxRetryAfter;
+    private readonly JobUrlOptions _jobUrls;
     private readonly bool _allowHttp;
+    private readonly IReadOnlyList<byte[]> _jobUrlKeys;
     private readonly Dictionary<string, RouteState> _routes = new(StringComparer.Ordinal);
 
     public WebhookDispatcher(
-        IOptions<WebhookOptions> options, IHttpClientFactory clients, ResultSerializer results, TimeProvider timeProvider)
+        IOptions<WebhookOptions> options,
+        IHttpClientFactory clients,
+        ResultSerializer results,
+        TimeProvider timeProvider,
+        EndpointCatalog endpoints,
+        WebhookEndpointStore store,
+        ILogger<WebhookDispatcher> logger)
     {
         _clients = clients;
         _results = results;
         _timeProvider = timeProvider;
+        _endpoints = endpoints;
+        _store = store;
+        _logger = logger;
         _maxResponseBytes = options.Value.MaxResponseBytes;
         _maxRetryAfter = options.Value.MaxRetryAfter;
+        _jobUrls = options.Value.JobUrls;
         _allowHttp = options.Value.AllowHttp;
+        _jobUrlKeys = DecodeKeys(_jobUrls.Enabled ? _jobUrls.ToRoute("", "").AllSecrets : []);
         var routes = options.Value.Routes.ToList();
         if (options.Value.BatchCallbacks is { } callbacks)
         {
@@ -62,33 +85,36 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
 
         foreach (var route in routes)
         {
-            // Options validation at start-up has already rejected malformed secrets.
-            var keys = new List<byte[]>();
-            foreach (var secret in route.AllSecrets)
-            {
-                WebhookSigner.TryDecodeSecret(secret, out var key);
-                keys.Add(key);
-            }
-
             var circuit = new RouteCircuit(route.CircuitFailureThreshold, route.CircuitOpenDuration, timeProvider);
-            _routes[route.Kind] = new RouteState(route, keys, circuit);
+            _routes[route.Kind] = new RouteState(route, DecodeKeys(route.AllSecrets), circuit, null);
         }
     }
 
-    /// <summary>The kinds that have a route, for start-up logs and process listings.</summary>
+    /// <summary>The kinds that have a configured route, for start-up logs and process listings.</summary>
     public IReadOnlyCollection<string> Kinds => _routes.Keys;
 
-    public bool Serves(string kind) => _routes.ContainsKey(kind);
+    public bool Serves(string kind) => _routes.ContainsKey(kind) || _endpoints.Serves(kind);
 
-    /// <summary>The route's timeout, which bounds each delivery of its kind.</summary>
-    public TimeSpan? DefaultTimeoutFor(string kind) => _routes[kind].Route.Timeout;
+    /// <summary>Serves every job with its own <c>webhook_url</c>, whatever its kind, and the kinds it has a target for.</summary>
+    public bool Serves(Job job) => job.WebhookUrl is not null || Serves(job.Kind);
+
+    /// <summary>The route's or endpoint's timeout, which bounds each delivery of its kind.</summary>
+    public TimeSpan? DefaultTimeoutFor(string kind) =>
+        _routes.TryGetValue(kind, out var route) ? route.Route.Timeout : _endpoints.Find(kind)?.Route.Timeout;
+
+    public TimeSpan? DefaultTimeoutFor(Job job) => job.WebhookUrl is not null ? _jobUrls.Timeout : DefaultTimeoutFor(job.Kind);
 
     /// <summary>The circuit breaker of the route for <paramref name="kind"/>, for tests and diagnostics.</summary>
     public RouteCircuit CircuitFor(string kind) => _routes[kind].Circuit;
 
     public async Task<AttemptOutcome> DispatchAsync(JobContext job, CancellationToken cancellationToken)
     {
-        var state = _routes[job.Kind];
+        var (state, refusal) = Resolve(job);
+        if (state is null)
+        {
+            return refusal!;
+        }
+
         if (state.Circuit.TryEnter() is { } openFor)
         {
             DeliveryMetrics.Record(job.Kind, "circuit_open", null, TimeSpan.Zero);
@@ -103,17 +129,25 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
         }
 
         var startedAt = _timeProvider.GetTimestamp();
+        var observation = new AttemptObservation(_timeProvider.GetUtcNow());
         using var activity = StartActivity(job);
         try
         {
-            var outcome = await DeliverAsync(job, state, activity, cancellationToken);
+            var outcome = await DeliverAsync(job, state, activity, observation, cancellationToken);
+            outcome = ApplyEndpointPolicy(job, state, outcome);
             RecordInCircuit(state.Circuit, outcome);
             DeliveryMetrics.Record(job.Kind, outcome, _timeProvider.GetElapsedTime(startedAt));
             if (outcome is AttemptOutcome.Failed failed)
             {
                 activity.SetStatus(ActivityStatusCode.Error, failed.Failure.Reason);
+                observation.Error = failed.Failure.Message;
+                if (failed.Failure.Reason == ResponsePolicy.GoneReason && state.Endpoint is { } endpoint)
+                {
+                    await DisableGoneEndpointAsync(endpoint, job.Id);
+                }
             }
 
+            await RecordAttemptAsync(job, state, observation, _timeProvider.GetElapsedTime(startedAt));
             return outcome;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -132,6 +166,9 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
                 DeliveryMetrics.Record(job.Kind, "stopped", null, elapsed);
             }
 
+            observation.Error = "The attempt was stopped before the delivery finished: it timed out, was cancelled, " +
+                "or the worker shut down.";
+            await RecordAttemptAsync(job, state, observation, elapsed);
             throw;
         }
         catch
@@ -142,7 +179,7 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
     }
 
     private async Task<AttemptOutcome> DeliverAsync(
-        JobContext job, RouteState state, Activity activity, CancellationToken cancellationToken)
+        JobContext job, RouteState state, Activity activity, AttemptObservation observation, CancellationToken cancellationToken)
     {
         var route = state.Route;
         if (ResolveUrl(job, route) is not { } url)
@@ -152,17 +189,21 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
                 "Webhooks:AllowHttp is off."), Retry: false);
         }
 
-        var body = JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            id = job.Id,
-            kind = job.Kind,
-            queue = job.Queue,
-            args = job.Args,
-            attempt = job.Attempt,
-            max_attempts = job.MaxAttempts,
-            tags = job.Tags,
-            created_at = job.CreatedAt,
-        }, PayloadOptions);
+        // A completion callback reports another job's final state, snapshotted into its args
+        // when that state was stored, so the args are the whole body.
+        var body = job.Kind == CallbackKind && job.Job.WebhookUrl is not null
+            ? JsonSerializer.SerializeToUtf8Bytes(job.Args, PayloadOptions)
+            : JsonSerializer.SerializeToUtf8Bytes(new
+            {
+                id = job.Id,
+                kind = job.Kind,
+                queue = job.Queue,
+                args = job.Args,
+                attempt = job.Attempt,
+                max_attempts = job.MaxAttempts,
+                tags = job.Tags,
+                created_at = job.CreatedAt,
+            }, PayloadOptions);
 
         // The message id is the job's, so it stays the same across retries and a receiver can
         // use it to drop duplicate deliveries.
@@ -185,7 +226,7 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
         AddTraceContext(request, activity);
         request.Options.Set(DestinationGuard.ConnectTimeoutOption, route.ConnectTimeout);
 
-        return await SendAsync(request, route, cancellationToken);
+        return await SendAsync(request, route, observation, cancellationToken);
     }
 
     /// <summary>
@@ -272,5 +313,19 @@ public sealed partial class WebhookDispatcher : IJobDispatcher
             ? TimeSpan.FromSeconds(seconds)
             : route.Timeout;
 
-    private sealed record RouteState(WebhookRoute Route, IReadOnlyList<byte[]> Keys, RouteCircuit Circuit);
+    private static List<byte[]> DecodeKeys(IEnumerable<string> secrets)
+    {
+        // Options validation at start-up has already rejected malformed secrets.
+        var keys = new List<byte[]>();
+        foreach (var secret in secrets)
+        {
+            WebhookSigner.TryDecodeSecret(secret, out var key);
+            keys.Add(key);
+        }
+
+        return keys;
+    }
+
+    /// <summary>A delivery target: the route to send to, its signing keys, its circuit, and the API endpoint behind it if any.</summary>
+    private sealed record RouteState(WebhookRoute Route, IReadOnlyList<byte[]> Keys, RouteCircuit Circuit, ApiEndpoint? Endpoint);
 }

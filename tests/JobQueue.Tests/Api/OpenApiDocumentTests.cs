@@ -54,7 +54,7 @@ public sealed class OpenApiDocumentTests(ApiHost api)
             .SelectMany(path => path.Value.EnumerateObject().Select(operation => (Path: path.Name, Method: operation.Name, operation.Value)))
             .ToList();
 
-        Assert.Equal(24, operations.Count);
+        Assert.Equal(30, operations.Count);
         foreach (var (path, method, operation) in operations)
         {
             Assert.True(operation.TryGetProperty("operationId", out var id) && id.GetString() is { Length: > 0 },
@@ -63,10 +63,11 @@ public sealed class OpenApiDocumentTests(ApiHost api)
 
         var ids = operations.Select(operation => operation.Value.GetProperty("operationId").GetString()).Order().ToList();
         Assert.Equal(
-            ["cancelJob", "createBatch", "createKey", "deleteSchedule", "disableSchedule", "enableSchedule",
-             "enqueueJob", "enqueueJobs", "getBatch", "getJob", "getKey", "getSchedule",
-             "listAuditEntries", "listJobs", "listKeys", "listProcesses", "listQueues", "listSchedules",
-             "pauseQueue", "putSchedule", "resumeQueue", "retryJob", "revokeKey", "runSchedule"],
+            ["cancelJob", "createBatch", "createEndpoint", "createKey", "deleteEndpoint", "deleteSchedule",
+             "disableSchedule", "enableSchedule", "enqueueJob", "enqueueJobs", "getBatch", "getEndpoint",
+             "getJob", "getKey", "getSchedule", "listAuditEntries", "listEndpoints", "listJobs",
+             "listKeys", "listProcesses", "listQueues", "listSchedules", "pauseQueue", "putSchedule",
+             "replaceEndpoint", "resumeQueue", "retryJob", "revokeKey", "rotateEndpointSecret", "runSchedule"],
             ids);
     }
 

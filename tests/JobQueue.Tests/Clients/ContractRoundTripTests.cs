@@ -131,6 +131,14 @@ public sealed class ContractRoundTripTests
             return values.GetValue(Math.Min(enumIndex, values.Length - 1));
         }
 
+        if (type.IsGenericType && type.GetGenericArguments().Length == 2 && typeof(IEnumerable).IsAssignableFrom(type))
+        {
+            var arguments = type.GetGenericArguments();
+            var map = (IDictionary)Activator.CreateInstance(typeof(Dictionary<,>).MakeGenericType(arguments))!;
+            map.Add(Fill(arguments[0], enumIndex, depth + 1)!, Fill(arguments[1], enumIndex, depth + 1));
+            return map;
+        }
+
         if (type.IsGenericType && typeof(IEnumerable).IsAssignableFrom(type))
         {
             var itemType = type.GetGenericArguments()[0];
