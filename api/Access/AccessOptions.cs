@@ -12,8 +12,8 @@ public sealed class AccessOptions
     public const int BurstDefault = 200;
 
     /// <summary>
-    /// <c>keys</c> (the default): every request outside <c>/healthz</c>, <c>/swagger</c> and
-    /// <c>/openapi</c> needs an API key. <c>none</c>: no keys, for development only; the host
+    /// <c>keys</c> (the default): every request outside <c>/healthz</c>, <c>/metrics</c>,
+    /// <c>/swagger</c>, <c>/openapi</c> and the dashboard's static files needs an API key. <c>none</c>: no keys, for development only; the host
     /// does not start in this mode unless every URL it binds is loopback.
     /// </summary>
     public AccessMode Mode { get; set; } = AccessMode.Keys;
