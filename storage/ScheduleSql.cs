@@ -94,9 +94,9 @@ internal static class ScheduleSql
         """;
 
     /// <summary>
-    /// Locks one due schedule for the scheduler, skipping it when another worker holds it, and
-    /// says whether its latest job is unfinished (a job deleted by retention counts as finished).
-    /// Parameters: name, now.
+    /// Locks one due schedule for the scheduler, skipping it when another worker has it locked.
+    /// The last column is true while its latest job is unfinished; a job deleted by retention
+    /// counts as finished. Parameters: name, now.
     /// </summary>
     public const string ScheduleLockDue = $"""
         SELECT {Columns},

@@ -42,7 +42,7 @@ public sealed class DeleteScheduleEndpoint(ScheduleStore store, ILogger<DeleteSc
             return;
         }
 
-        // Nothing from the API was deleted; a second read tells a missing schedule from one in configuration.
+        // Nothing from the API was deleted. A second read separates a missing schedule from one in configuration.
         if (await store.GetAsync(req.Name, ct) is null)
         {
             await ScheduleResponses.SendNotFoundAsync(HttpContext, req.Name);

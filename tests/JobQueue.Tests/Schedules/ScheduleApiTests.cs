@@ -152,7 +152,8 @@ public sealed class ScheduleApiTests(ApiHost api)
         var name = UniqueName();
         var definition = new PutScheduleRequest { Cron = "0 3 * * *", Job = new ScheduleJob { Kind = "noop" } };
         var row = ScheduleMapping.ToRow(name, definition, ScheduleMapping.WithDefaults(definition.Job, 20),
-            ScheduleSource.Config, DateTimeOffset.UtcNow) with { ConfigDigest = "test" };
+            ScheduleSource.Config, DateTimeOffset.UtcNow);
+        row = row with { ConfigDigest = "test" };
         var store = new ScheduleStore(api.Database.DataSource);
         await store.SyncConfigAsync([.. (await store.ListAsync(CancellationToken.None)).Where(s => s.Source == "config"), row],
             CancellationToken.None);
