@@ -80,15 +80,12 @@ public sealed class ScheduleStore(NpgsqlDataSource dataSource)
         return deleted;
     }
 
-    /// <summary>
-    /// Deletes a schedule created over the API. Returns false when there is none of that name
-    /// from the API, either because none exists or because it comes from configuration.
-    /// </summary>
-    public async Task<bool> DeleteFromApiAsync(string name, CancellationToken cancellationToken)
+    /// <summary>Deletes a schedule. Returns its source (<c>api</c> or <c>config</c>), or null when it did not exist.</summary>
+    public async Task<string?> DeleteAsync(string name, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(ScheduleSql.ScheduleDeleteFromApi);
+        await using var command = dataSource.CreateCommand(ScheduleSql.ScheduleDelete);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
-        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
     /// <summary>
