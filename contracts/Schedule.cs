@@ -35,7 +35,7 @@ public sealed record Schedule
     [JsonPropertyName("overlap")]
     public OverlapPolicy Overlap { get; init; }
 
-    /// <summary>Where the schedule is defined; one from configuration cannot be replaced or deleted over the API.</summary>
+    /// <summary>Where the schedule is defined; one from configuration cannot be replaced over the API.</summary>
     [JsonPropertyName("source")]
     public ScheduleSource Source { get; init; }
 

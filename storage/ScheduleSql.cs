@@ -63,8 +63,8 @@ internal static class ScheduleSql
         DELETE FROM jobqueue.schedules WHERE source = 'config' AND NOT (name = ANY($1)) RETURNING name
         """;
 
-    /// <summary>Deletes a schedule created over the API, and its handled slots. Returns its name when it was deleted.</summary>
-    public const string ScheduleDeleteFromApi = "DELETE FROM jobqueue.schedules WHERE name = $1 AND source = 'api' RETURNING name";
+    /// <summary>Deletes a schedule and its handled slots. Returns its source when it was deleted.</summary>
+    public const string ScheduleDelete = "DELETE FROM jobqueue.schedules WHERE name = $1 RETURNING source";
 
     public const string ScheduleLock = $"SELECT {Columns} FROM jobqueue.schedules AS s WHERE s.name = $1 FOR UPDATE";
 
@@ -94,9 +94,9 @@ internal static class ScheduleSql
         """;
 
     /// <summary>
-    /// Locks one due schedule for the scheduler, skipping it when another worker holds it, and
-    /// says whether its latest job is unfinished (a job deleted by retention counts as finished).
-    /// Parameters: name, now.
+    /// Locks one due schedule for the scheduler, skipping it when another worker has it locked.
+    /// The last column is true while its latest job is unfinished; a job deleted by retention
+    /// counts as finished. Parameters: name, now.
     /// </summary>
     public const string ScheduleLockDue = $"""
         SELECT {Columns},

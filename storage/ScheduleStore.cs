@@ -80,15 +80,12 @@ public sealed class ScheduleStore(NpgsqlDataSource dataSource)
         return deleted;
     }
 
-    /// <summary>
-    /// Deletes a schedule created over the API. Returns false when there is none of that name
-    /// from the API, either because none exists or because it comes from configuration.
-    /// </summary>
-    public async Task<bool> DeleteFromApiAsync(string name, CancellationToken cancellationToken)
+    /// <summary>Deletes a schedule. Returns its source (<c>api</c> or <c>config</c>), or null when it did not exist.</summary>
+    public async Task<string?> DeleteAsync(string name, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(ScheduleSql.ScheduleDeleteFromApi);
+        await using var command = dataSource.CreateCommand(ScheduleSql.ScheduleDelete);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
-        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
     /// <summary>
@@ -107,7 +104,11 @@ public sealed class ScheduleStore(NpgsqlDataSource dataSource)
             return null;
         }
 
-        var next = !enabled ? null : current.Enabled ? current.NextRunAt : nextRunAt(current);
+        DateTimeOffset? next = null;
+        if (enabled)
+        {
+            next = current.Enabled ? current.NextRunAt : nextRunAt(current);
+        }
         await using var update = new NpgsqlCommand(ScheduleSql.ScheduleSetEnabled, connection, transaction);
         update.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
         update.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = enabled });
@@ -175,10 +176,10 @@ public sealed class ScheduleStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Handles the due slots of one schedule in one transaction: locks the row (returning null
-    /// when another worker holds it or it is no longer due), asks <paramref name="plan"/> which
-    /// slots to run and where the next slot is, claims each slot by inserting its row, enqueues a
-    /// job for each claimed slot unless the overlap policy skips it, and moves the next slot forward.
+    /// Handles the due slots of one schedule in one transaction. It locks the row, and returns
+    /// null when another worker has it locked or it is no longer due. <paramref name="plan"/>
+    /// returns the slots to run and the next slot. Each slot is claimed by inserting its row and
+    /// gets a job unless the overlap policy skips it. Then the next slot is moved forward.
     /// </summary>
     public async Task<ScheduleAdvance?> AdvanceAsync(
         string name,
@@ -211,8 +212,8 @@ public sealed class ScheduleStore(NpgsqlDataSource dataSource)
         var taken = new List<DateTimeOffset>();
         foreach (var slot in slotPlan.Slots)
         {
-            // With the overlap policy 'skip', a slot waits for nothing: while the latest job runs
-            // (including one enqueued a moment ago for an earlier slot) the slot is recorded as skipped.
+            // With the overlap policy 'skip', a slot is recorded as skipped while the latest job is
+            // unfinished, including a job enqueued moments ago for an earlier slot of this pass.
             var skip = row.Overlap == "skip" && lastJobUnfinished;
             if (!await InsertRunAsync(name, slot, skip ? "skipped_overlap" : "enqueued", connection, transaction, cancellationToken))
             {

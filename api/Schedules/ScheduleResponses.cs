@@ -17,7 +17,7 @@ internal static partial class ScheduleResponses
     public static Task SendFromConfigurationAsync(HttpContext context, string name, string action) =>
         context.Response.SendResultAsync(ApiProblem.Create(context, StatusCodes.Status409Conflict, ProblemTypes.InvalidState,
             $"Schedule '{name}' is defined in configuration (Schedules:{name}), so it cannot be {action} over the API. " +
-            "Change the configuration and restart the hosts, or use another name. It can still be enabled, disabled and run.")
+            "Change the configuration and restart the hosts, or use another name. It can still be enabled, disabled, run and deleted.")
             .ToResult());
 
     public static string JobPath(long id) => "/v1/jobs/" + id.ToString(CultureInfo.InvariantCulture);

@@ -17,8 +17,8 @@ public sealed class CronOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>
-    /// Longest sleep between two reads of the schedules table. The scheduler wakes earlier for a
-    /// slot it knows of, so this bounds how long a new or changed schedule waits to be seen.
+    /// Maximum sleep between two reads of the schedules table. The scheduler wakes earlier for a
+    /// slot it has read, so this bounds how long a new or changed schedule waits to be seen.
     /// Default 1 second.
     /// </summary>
     public TimeSpan PollInterval { get; set; } = DefaultPollInterval;

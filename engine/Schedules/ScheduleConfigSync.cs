@@ -9,7 +9,8 @@ namespace JobQueue.Engine.Schedules;
 
 /// <summary>
 /// Writes the schedules of the <c>Schedules</c> configuration section to the database at start-up,
-/// as source <c>config</c>, and deletes configuration schedules no longer listed. An invalid entry
+/// as source <c>config</c>, and deletes configuration schedules no longer listed. A host without
+/// the section changes nothing. An invalid entry
 /// stops the host with <see cref="OptionsValidationException"/>. When the database cannot be
 /// reached, the host starts anyway and the sync is retried in the background.
 /// </summary>
@@ -28,6 +29,14 @@ public sealed partial class ScheduleConfigSync(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // A host without the section leaves configuration schedules alone. Otherwise an API host
+        // configured without schedules would delete those that the worker hosts define.
+        if (!configuration.GetSection(ScheduleConfiguration.SectionName).Exists())
+        {
+            LogNoSection();
+            return;
+        }
+
         var (rows, failures) = ScheduleConfiguration.Read(configuration, timeProvider.GetUtcNow());
         if (failures.Count > 0)
         {
@@ -85,6 +94,10 @@ public sealed partial class ScheduleConfigSync(
 
         LogSyncAbandoned(MaxRetries);
     }
+
+    [LoggerMessage(EventId = 3524, Level = LogLevel.Information,
+        Message = "No Schedules section in the configuration; schedules from configuration are left as they are")]
+    private partial void LogNoSection();
 
     [LoggerMessage(EventId = 3521, Level = LogLevel.Information,
         Message = "Wrote {Count} schedules from configuration; deleted {Deleted} configuration schedules no longer listed")]

@@ -63,7 +63,7 @@ public sealed partial class Scheduler(
 
     /// <summary>
     /// Handles the due slots of one schedule as of <paramref name="now"/>. Returns null when the
-    /// schedule is not due or another worker holds it.
+    /// schedule is not due or another worker has it locked.
     /// </summary>
     public async Task<ScheduleAdvance?> AdvanceAsync(string name, DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -34,9 +34,9 @@ CREATE TABLE jobqueue.schedules (
 -- Scheduler: enabled schedules by their next slot.
 CREATE INDEX schedules_due ON jobqueue.schedules (next_run_at) WHERE enabled;
 
--- One row per handled slot. The primary key is what guarantees at most one job per slot,
--- however many workers reach the slot: each inserts the row with ON CONFLICT DO NOTHING in the
--- transaction that inserts the job, and only the one whose row was inserted enqueues.
+-- One row per handled slot. The primary key guarantees at most one job per slot, however many
+-- workers reach the slot. Each worker inserts the row with ON CONFLICT DO NOTHING in the
+-- transaction that inserts the job, and only the one whose row went in enqueues the job.
 CREATE TABLE jobqueue.schedule_runs (
     schedule_name text        NOT NULL REFERENCES jobqueue.schedules (name) ON DELETE CASCADE,
     slot_at       timestamptz NOT NULL,

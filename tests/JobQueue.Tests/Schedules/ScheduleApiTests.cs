@@ -147,29 +147,31 @@ public sealed class ScheduleApiTests(ApiHost api)
     }
 
     [Fact]
-    public async Task Config_schedule_cannot_be_replaced_or_deleted()
+    public async Task Config_schedule_cannot_be_replaced()
     {
         var name = UniqueName();
         var definition = new PutScheduleRequest { Cron = "0 3 * * *", Job = new ScheduleJob { Kind = "noop" } };
         var row = ScheduleMapping.ToRow(name, definition, ScheduleMapping.WithDefaults(definition.Job, 20),
-            ScheduleSource.Config, DateTimeOffset.UtcNow) with { ConfigDigest = "test" };
+            ScheduleSource.Config, DateTimeOffset.UtcNow);
+        row = row with { ConfigDigest = "test" };
         var store = new ScheduleStore(api.Database.DataSource);
         await store.SyncConfigAsync([.. (await store.ListAsync(CancellationToken.None)).Where(s => s.Source == "config"), row],
             CancellationToken.None);
 
         var put = await PutAsync(name, """{"cron": "0 4 * * *", "job": {"kind": "noop"}}""");
-        var delete = await api.SendAsync(HttpMethod.Delete, "/v1/schedules/" + name, body: null, contentType: null);
         var disable = await api.PostJsonAsync($"/v1/schedules/{name}/disable", "");
 
         Assert.Equal(409, put.Status);
         Assert.Equal(ProblemTypes.InvalidState, put.Json.GetProperty("type").GetString());
         Assert.Contains("configuration", put.Json.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.Equal(409, delete.Status);
         Assert.Equal(200, disable.Status);
         var current = (await api.GetAsync("/v1/schedules/" + name)).Read<Schedule>();
         Assert.Equal("0 3 * * *", current.Cron);
         Assert.Equal(ScheduleSource.Config, current.Source);
         Assert.False(current.Enabled);
+        var delete = await api.SendAsync(HttpMethod.Delete, "/v1/schedules/" + name, body: null, contentType: null);
+        Assert.Equal(204, delete.Status);
+        Assert.Equal(404, (await api.GetAsync("/v1/schedules/" + name)).Status);
     }
 
     /// <param name="Field">Field expected in <c>errors</c>; null when the problem names no field.</param>

@@ -102,10 +102,21 @@ public sealed class ScheduleConfigSyncTests : IAsyncLifetime
         await StartAndStopAsync(new() { ["Schedules:gone:Cron"] = "0 3 * * *", ["Schedules:gone:Job:Kind"] = "noop" });
         Assert.NotNull(await _store.GetAsync("gone", CancellationToken.None));
 
-        await StartAndStopAsync(new());
+        await StartAndStopAsync(new() { ["Schedules:kept:Cron"] = "0 3 * * *", ["Schedules:kept:Job:Kind"] = "noop" });
 
         Assert.Null(await _store.GetAsync("gone", CancellationToken.None));
+        Assert.NotNull(await _store.GetAsync("kept", CancellationToken.None));
         Assert.Equal("api", (await GetAsync("from-api")).Source);
+    }
+
+    [Fact]
+    public async Task Host_without_section_changes_nothing()
+    {
+        await StartAndStopAsync(new() { ["Schedules:stays:Cron"] = "0 3 * * *", ["Schedules:stays:Job:Kind"] = "noop" });
+
+        await StartAndStopAsync(new());
+
+        Assert.Equal("config", (await GetAsync("stays")).Source);
     }
 
     [Fact]

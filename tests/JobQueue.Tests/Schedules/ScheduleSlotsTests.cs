@@ -116,6 +116,20 @@ public sealed class ScheduleSlotsTests
     }
 
     [Theory]
+    [InlineData("0 3 * * *")]
+    [InlineData("*/10 * * * * *")]
+    [InlineData("0 9 * * MON-FRI")]
+    [InlineData("0 0 L * *")]
+    [InlineData("@daily")]
+    [InlineData("@hourly")]
+    [InlineData("  0 3 * * *  ")]
+    public void Valid_cron_parses(string cron)
+    {
+        Assert.NotNull(ScheduleRules.ParseCron(cron, out var error));
+        Assert.Null(error);
+    }
+
+    [Theory]
     [InlineData("Europe/Berlin", true)]
     [InlineData("America/New_York", true)]
     [InlineData("UTC", true)]
