@@ -356,7 +356,7 @@ BEGIN
 
         v_unique_key := jobqueue.unique_key_for(v_kind, v_queue, v_args, v_unique_given_key, v_include_queue);
 
-        -- Waits for any other transaction that holds the key; the seed keeps these locks apart
+        -- Waits for any other transaction that holds the key. The seed 8 keeps these locks apart
         -- from the limit-key locks of the claim, which use seed 0.
         PERFORM pg_advisory_xact_lock(hashtextextended(v_unique_key, 8));
 

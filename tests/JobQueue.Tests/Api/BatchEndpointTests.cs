@@ -54,7 +54,7 @@ public sealed class BatchEndpointTests(ApiHost api)
     }
 
     [Fact]
-    public async Task Callback_url_is_stored_as_a_callback_job_kind()
+    public async Task Callback_url_sets_callback_kind()
     {
         var created = (await api.PostJsonAsync("/v1/batches",
             """{"jobs": [{"kind": "noop", "delay_seconds": 60}], "callback_url": "https://hooks.example.com/done"}""")).Read<CreateBatchResponse>();
