@@ -217,6 +217,12 @@ BEGIN
         PERFORM jobqueue.enqueue_invalid('kind', 'kind must not contain control characters.');
     END IF;
 
+    -- Deliveries of this kind are signed with the batch callback secret, so only the batch
+    -- trigger may enqueue it; a caller could otherwise have any message signed.
+    IF v_kind = 'jobqueue.batch_callback' AND pg_trigger_depth() = 0 THEN
+        PERFORM jobqueue.enqueue_invalid('kind', 'kind jobqueue.batch_callback is reserved for batch callbacks.');
+    END IF;
+
     IF char_length(v_queue) NOT BETWEEN 1 AND 128 THEN
         PERFORM jobqueue.enqueue_invalid('queue', 'queue must be 1 to 128 characters.');
     END IF;
