@@ -217,8 +217,8 @@ BEGIN
         PERFORM jobqueue.enqueue_invalid('kind', 'kind must not contain control characters.');
     END IF;
 
-    -- Deliveries of this kind are signed with the batch callback secret, so only the batch
-    -- trigger may enqueue it; a caller could otherwise have any message signed.
+    -- Deliveries of this kind are signed with the batch callback secret. Only the batch trigger
+    -- may enqueue it, because a caller could otherwise have any message signed.
     IF v_kind = 'jobqueue.batch_callback' AND pg_trigger_depth() = 0 THEN
         PERFORM jobqueue.enqueue_invalid('kind', 'kind jobqueue.batch_callback is reserved for batch callbacks.');
     END IF;
@@ -418,9 +418,12 @@ AS $$
 $$;
 
 -- Keeps a batch's counts as its members move into and out of final states, and finishes the
--- batch once when the last member is final. The row lock taken by SELECT … FOR UPDATE waits for
--- any other transaction that changes the batch, and then returns the row as that transaction
--- committed it, so the counts are exact and only one transaction sees them reach the total.
+-- batch once when the last member is final. SELECT … FOR UPDATE waits for any other transaction
+-- that changes the batch and then returns the row as that transaction committed it. So the
+-- counts are exact, and only one transaction sees them reach the total.
+-- NOTE: one statement that finishes many members of the same batch updates the batch row once
+-- per member inside one transaction, which gets slow (10,000 members in one UPDATE took about
+-- 11 s on a 2-core machine). Bulk updates of batch members should run in chunks.
 CREATE OR REPLACE FUNCTION jobqueue.batch_member_changed()
 RETURNS trigger
 LANGUAGE plpgsql
