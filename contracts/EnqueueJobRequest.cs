@@ -59,8 +59,8 @@ public sealed record EnqueueJobRequest
     public RateLimitSpec? RateLimit { get; init; }
 
     /// <summary>
-    /// Enqueue the job only if no job with the same unique key exists in the given states;
-    /// otherwise the existing job is returned with status 200.
+    /// Enqueue the job only if no job with the same unique key exists in the given states. When
+    /// one does, it is returned with status 200 and nothing is stored.
     /// </summary>
     [JsonPropertyName("unique")]
     public UniqueSpec? Unique { get; init; }

@@ -28,9 +28,9 @@ internal static class BatchSql
 
     /// <summary>
     /// Takes the advisory lock of each unique key that the arrays of kinds $1, queues $2, args $3,
-    /// given keys $4 and include-queue flags $5 derive, in sorted order, so that two requests with
-    /// several keys never wait on each other in a cycle. <c>jobqueue.enqueue_job</c> takes the
-    /// same locks again, which a transaction that holds them passes at once.
+    /// given keys $4 and include-queue flags $5 derive. The keys are locked in sorted order, so two
+    /// requests with several keys never wait on each other in a cycle. <c>jobqueue.enqueue_job</c>
+    /// takes the same locks again, which a transaction that holds them passes at once.
     /// </summary>
     public const string UniqueKeysLock = """
         SELECT count(pg_advisory_xact_lock(hashtextextended(key, 8)))

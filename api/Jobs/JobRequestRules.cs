@@ -44,7 +44,10 @@ public sealed class JobRequestRules : AbstractValidator<EnqueueJobRequest>
             .NotEmpty().WithMessage("kind is required.")
             .MaximumLength(MaxKindLength).WithMessage($"kind must be at most {MaxKindLength} characters.")
             .Must(kind => !TextRules.HasControlCharacter(kind) && TextRules.IsWellFormedUtf16(kind))
-            .WithMessage("kind must not contain control characters (such as U+0000) or unpaired surrogates.");
+            .WithMessage("kind must not contain control characters (such as U+0000) or unpaired surrogates.")
+            .NotEqual(CreateBatchRequest.CallbackUrlKind)
+            .WithMessage($"kind {CreateBatchRequest.CallbackUrlKind} is reserved for batch callbacks, which are signed " +
+                "with the server's batch callback secret; use POST /v1/batches with callback_url.");
 
         RuleFor(job => job.Queue!)
             .Length(1, MaxQueueLength).WithMessage($"queue must be 1 to {MaxQueueLength} characters.")

@@ -217,6 +217,12 @@ BEGIN
         PERFORM jobqueue.enqueue_invalid('kind', 'kind must not contain control characters.');
     END IF;
 
+    -- Deliveries of this kind are signed with the batch callback secret. Only the batch trigger
+    -- may enqueue it, because a caller could otherwise have any message signed.
+    IF v_kind = 'jobqueue.batch_callback' AND pg_trigger_depth() = 0 THEN
+        PERFORM jobqueue.enqueue_invalid('kind', 'kind jobqueue.batch_callback is reserved for batch callbacks.');
+    END IF;
+
     IF char_length(v_queue) NOT BETWEEN 1 AND 128 THEN
         PERFORM jobqueue.enqueue_invalid('queue', 'queue must be 1 to 128 characters.');
     END IF;
@@ -356,7 +362,7 @@ BEGIN
 
         v_unique_key := jobqueue.unique_key_for(v_kind, v_queue, v_args, v_unique_given_key, v_include_queue);
 
-        -- Waits for any other transaction that holds the key; the seed keeps these locks apart
+        -- Waits for any other transaction that holds the key. The seed 8 keeps these locks apart
         -- from the limit-key locks of the claim, which use seed 0.
         PERFORM pg_advisory_xact_lock(hashtextextended(v_unique_key, 8));
 
@@ -412,9 +418,12 @@ AS $$
 $$;
 
 -- Keeps a batch's counts as its members move into and out of final states, and finishes the
--- batch once when the last member is final. The row lock taken by SELECT … FOR UPDATE waits for
--- any other transaction that changes the batch, and then returns the row as that transaction
--- committed it, so the counts are exact and only one transaction sees them reach the total.
+-- batch once when the last member is final. SELECT … FOR UPDATE waits for any other transaction
+-- that changes the batch and then returns the row as that transaction committed it. So the
+-- counts are exact, and only one transaction sees them reach the total.
+-- NOTE: one statement that finishes many members of the same batch updates the batch row once
+-- per member inside one transaction, which gets slow (10,000 members in one UPDATE took about
+-- 11 s on a 2-core machine). Bulk updates of batch members should run in chunks.
 CREATE OR REPLACE FUNCTION jobqueue.batch_member_changed()
 RETURNS trigger
 LANGUAGE plpgsql

@@ -54,7 +54,7 @@ public sealed class BatchEndpointTests(ApiHost api)
     }
 
     [Fact]
-    public async Task Callback_url_is_stored_as_a_callback_job_kind()
+    public async Task Callback_url_sets_callback_kind()
     {
         var created = (await api.PostJsonAsync("/v1/batches",
             """{"jobs": [{"kind": "noop", "delay_seconds": 60}], "callback_url": "https://hooks.example.com/done"}""")).Read<CreateBatchResponse>();
@@ -85,11 +85,52 @@ public sealed class BatchEndpointTests(ApiHost api)
     }
 
     [Fact]
+    public async Task Callback_kind_is_reserved_on_enqueue()
+    {
+        var response = await api.PostJsonAsync("/v1/jobs",
+            """{"kind": "jobqueue.batch_callback", "args": {"url": "https://example.com/forged"}}""");
+
+        Assert.Equal(400, response.Status);
+        Assert.Equal(["kind"], response.ErrorFields);
+    }
+
+    [Fact]
+    public async Task Same_idempotency_key_replays_batch()
+    {
+        var body = """{"jobs": [{"kind": "noop", "delay_seconds": 60}], "callback": {"kind": "done"}}""";
+        var key = Guid.NewGuid().ToString();
+
+        var first = await SendWithKeyAsync(body, key);
+        var replay = await SendWithKeyAsync(body, key);
+
+        Assert.Equal(201, first.Status);
+        Assert.Equal(201, replay.Status);
+        Assert.True(replay.Headers.Contains("Idempotent-Replayed"));
+        var created = first.Read<CreateBatchResponse>();
+        Assert.Equal(created.Batch.Id, replay.Read<CreateBatchResponse>().Batch.Id);
+        Assert.Equal(1L, await api.Database.ScalarAsync<long>(
+            "SELECT count(*) FROM jobqueue.jobs WHERE batch_id = $1", created.Batch.Id));
+    }
+
+    [Fact]
     public async Task Missing_batch_is_404()
     {
         var response = await api.GetAsync($"/v1/batches/{long.MaxValue}");
 
         Assert.Equal(404, response.Status);
         Assert.Equal("application/problem+json", response.ContentType);
+    }
+
+    private async Task<ApiResponse> SendWithKeyAsync(string body, string idempotencyKey)
+    {
+        using var client = api.Host.Server.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/batches")
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        using var response = await client.SendAsync(request);
+        return new ApiResponse((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType,
+            await response.Content.ReadAsStringAsync(), response.Headers);
     }
 }

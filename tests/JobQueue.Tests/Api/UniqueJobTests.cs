@@ -75,7 +75,7 @@ public sealed class UniqueJobTests(ApiHost api)
     }
 
     [Fact]
-    public async Task Final_job_is_not_a_duplicate_unless_its_state_is_listed()
+    public async Task Final_job_matches_only_listed_states()
     {
         var key = "k" + Guid.NewGuid().ToString("N");
         var first = await api.EnqueueAsync($$$"""{"kind": "sync", "delay_seconds": 3600, "unique": {"key": "{{{key}}}"}}""");

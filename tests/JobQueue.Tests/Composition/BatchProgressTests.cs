@@ -92,8 +92,8 @@ public sealed class BatchProgressTests(TestDatabase database) : IClassFixture<Te
         var result = await CreateAsync(2, Callback(queue), queue);
         var ids = result.Jobs.Select(job => job.Id).ToArray();
 
-        // The first transaction finishes its member and holds the batch's row lock until it
-        // commits; the second finishes the other member meanwhile and must wait for that lock.
+        // The first transaction finishes its member and keeps the batch's row lock until it
+        // commits. The second finishes the other member meanwhile, so it must wait for that lock.
         await using var first = await database.DataSource.OpenConnectionAsync();
         await using var firstTransaction = await first.BeginTransactionAsync();
         await using (var finish = new NpgsqlCommand(

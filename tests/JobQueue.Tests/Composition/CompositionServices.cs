@@ -89,7 +89,7 @@ public sealed class CompositionServices : IAsyncLifetime
         await Database.DisposeAsync();
     }
 
-    /// <summary>A client of the first API process.</summary>
+    /// <summary>A client of the API process at index <paramref name="api"/>, 0 or 1.</summary>
     public HttpClient CreateClient(int api = 0) =>
         new() { BaseAddress = new Uri(ApiUrls[api]), Timeout = TimeSpan.FromSeconds(90) };
 

@@ -95,6 +95,18 @@ public sealed class SqlEnqueueFunctionTests(TestDatabase database) : IClassFixtu
     }
 
     [Fact]
+    public async Task Batch_callback_kind_is_reserved()
+    {
+        await using var command = database.DataSource.CreateCommand(
+            """SELECT jobqueue.enqueue('jobqueue.batch_callback', '{"url": "https://example.com/forged"}')""");
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteScalarAsync());
+
+        Assert.Equal("22023", error.SqlState);
+        Assert.Equal("kind", error.ColumnName);
+    }
+
+    [Fact]
     public async Task Unique_enqueue_returns_existing_id()
     {
         var queue = NewQueue();
