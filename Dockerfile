@@ -43,7 +43,7 @@ ENTRYPOINT ["dotnet", "/app/api/JobQueue.Api.dll"]
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS worker
 WORKDIR /app/worker
 COPY --from=build /app/worker .
-# Liveness and readiness probes: /healthz/live and /healthz/ready.
+# Health server: /healthz/live, /healthz/ready and the Prometheus scrape endpoint /metrics.
 ENV Worker__HealthUrls=http://+:8080
 EXPOSE 8080
 USER $APP_UID
