@@ -26,6 +26,7 @@ public sealed partial class ScheduleConfigSync(
 
     private readonly CancellationTokenSource _stopping = new();
     private Task _retries = Task.CompletedTask;
+    private int _disposed;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -56,11 +57,21 @@ public sealed partial class ScheduleConfigSync(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync();
+        // A test host may dispose the services before it stops them; the retries also end with
+        // the application's stopping token then.
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            await _stopping.CancelAsync();
+        }
+
         await _retries;
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _disposed, 1);
+        _stopping.Dispose();
+    }
 
     private async Task SyncAsync(IReadOnlyList<ScheduleRow> rows, CancellationToken cancellationToken)
     {

@@ -63,7 +63,8 @@ public sealed class CompositionServices : IAsyncLifetime
         for (var i = 0; i < 2; i++)
         {
             var url = "http://127.0.0.1:" + ServiceProcess.FreePort().ToString(CultureInfo.InvariantCulture);
-            _processes.Add(ServiceProcess.Start("dotnet", [Published("api"), "--urls", url], common));
+            var api = new Dictionary<string, string?>(common) { ["Api__Auth__Mode"] = "none" };
+            _processes.Add(ServiceProcess.Start("dotnet", [Published("api"), "--urls", url], api));
             urls.Add(url);
         }
 

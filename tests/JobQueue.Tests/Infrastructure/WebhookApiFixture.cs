@@ -51,6 +51,7 @@ public class WebhookApiFixture : IAsyncLifetime
         Host = await AlbaHost.For<Program>(builder =>
         {
             builder.UseSetting("ConnectionStrings:JobQueue", Database.ConnectionString);
+            builder.UseSetting("Api:Auth:Mode", "none");
             builder.UseSetting("Api:ExecutionMode", "async");
             builder.UseSetting("Worker:Queues", Queues);
             foreach (var (key, value) in WorkerSettings)
