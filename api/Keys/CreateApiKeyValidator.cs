@@ -19,26 +19,26 @@ public sealed class CreateApiKeyValidator : Validator<CreateApiKeyRequest>
         RuleFor(request => request.Name)
             .NotEmpty().WithMessage("name is required.")
             .MaximumLength(MaxNameLength).WithMessage($"name must be at most {MaxNameLength} characters.")
-            .Must(name => !TextRules.HasControlCharacter(name) && TextRules.IsWellFormedUtf16(name))
+            .Must(name => name is null || (!TextRules.HasControlCharacter(name) && TextRules.IsWellFormedUtf16(name)))
             .WithMessage("name must not contain control characters or unpaired surrogates.")
             .OverridePropertyName("name");
 
         RuleFor(request => request.Scopes)
             .NotEmpty().WithMessage($"scopes is required: one or more of {string.Join(", ", ApiKeyScopes.All)}.")
-            .Must(scopes => scopes.All(scope => ApiKeyScopes.All.Contains(scope)))
+            .Must(scopes => scopes is null || scopes.All(scope => ApiKeyScopes.All.Contains(scope)))
             .WithMessage($"scopes may contain only {string.Join(", ", ApiKeyScopes.All)}.")
             .OverridePropertyName("scopes");
 
         RuleFor(request => request.Queues)
             .Must(queues => queues is null || queues.Count is > 0 and <= MaxQueues)
             .WithMessage($"queues must list 1 to {MaxQueues} queues, or be omitted for every queue.")
-            .Must(queues => queues is null || queues.All(IsQueueName))
+            .Must(queues => queues is null || queues.All(queue => queue is not null && IsQueueName(queue)))
             .WithMessage($"each queue must be 1 to {JobRequestRules.MaxQueueLength} letters A-Z and a-z, digits and . _ -")
             .OverridePropertyName("queues");
 
         RuleFor(request => request.Queues)
             .Null()
-            .When(request => request.Scopes.Contains(ApiKeyScopes.Admin))
+            .When(request => request.Scopes?.Contains(ApiKeyScopes.Admin) == true)
             .WithMessage("An admin key covers every queue, so it cannot have queues; create a key with read or enqueue instead.")
             .OverridePropertyName("queues");
 
@@ -54,6 +54,6 @@ public sealed class CreateApiKeyValidator : Validator<CreateApiKeyRequest>
     }
 
     private static bool IsQueueName(string queue) =>
-        queue is { Length: > 0 and <= JobRequestRules.MaxQueueLength }
+        queue.Length is > 0 and <= JobRequestRules.MaxQueueLength
         && queue.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 }

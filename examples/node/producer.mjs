@@ -4,6 +4,8 @@
 // Needs Node.js 20 or later and no npm packages. Options, output and exit status match
 // examples/python/producer.py: progress lines go to stderr, and stdout receives exactly one
 // line, printed last and also after a failure: {"ids": [...], "states": {"<id>": "<state>"}}.
+// The API key, when the API requires one, is read from the JOBQUEUE_API_KEY environment
+// variable and sent as "Authorization: Bearer <key>".
 // Exit status: 0 on success (even when a job ends discarded or cancelled), 1 when a request
 // fails or returns an unexpected body, 2 for invalid options, 3 when --wait times out.
 
@@ -85,6 +87,10 @@ function describeProblem(body) {
  */
 async function send(method, url, payload = undefined, expectedStatus = 200) {
   const headers = { Accept: "application/json, application/problem+json" };
+  if (process.env.JOBQUEUE_API_KEY) {
+    headers.Authorization = `Bearer ${process.env.JOBQUEUE_API_KEY}`;
+  }
+
   let body;
   if (payload !== undefined) {
     body = JSON.stringify(payload);

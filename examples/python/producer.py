@@ -10,12 +10,16 @@ Output: progress lines go to stderr. Stdout receives exactly one line, printed l
 and also after a failure: a JSON object {"ids": [...], "states": {"<id>": "<state>"}}
 with the ids of every job enqueued so far and the latest state seen for each.
 
+The API key, when the API requires one, is read from the JOBQUEUE_API_KEY environment
+variable and sent as 'Authorization: Bearer <key>'.
+
 Exit status: 0 on success, even when a job ends discarded or cancelled. 1 when a request
 fails or returns an unexpected body, 2 for invalid options, 3 when --wait times out.
 """
 
 import argparse
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -78,6 +82,10 @@ def send(method, url, payload=None, expected_status=200):
     """
     data = None
     headers = {"Accept": "application/json, application/problem+json"}
+    api_key = os.environ.get("JOBQUEUE_API_KEY")
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+
     if payload is not None:
         data = json.dumps(payload).encode("utf-8")
         headers["Content-Type"] = "application/json"
