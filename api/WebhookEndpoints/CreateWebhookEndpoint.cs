@@ -41,6 +41,11 @@ public sealed class CreateWebhookEndpoint(WebhookEndpointStore store, ILogger<Cr
 
     public override async Task HandleAsync(WebhookEndpointRequest req, CancellationToken ct)
     {
+        if (WebhookEndpointMapping.UrlProblem(HttpContext, req) is { } problem)
+        {
+            ThrowError(new FluentValidation.Results.ValidationFailure("url", problem));
+        }
+
         var change = await store.CreateAsync(WebhookEndpointMapping.ToSettings(req), WebhookSigner.CreateSecret(), ct);
         if (change.Endpoint is not { } created)
         {

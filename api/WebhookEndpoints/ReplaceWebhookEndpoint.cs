@@ -41,6 +41,11 @@ public sealed class ReplaceWebhookEndpoint(WebhookEndpointStore store, ILogger<R
 
     public override async Task HandleAsync(WebhookEndpointRequest req, CancellationToken ct)
     {
+        if (WebhookEndpointMapping.UrlProblem(HttpContext, req) is { } problem)
+        {
+            ThrowError(new FluentValidation.Results.ValidationFailure("url", problem));
+        }
+
         var id = Route<long>("id", isRequired: true);
         var change = await store.ReplaceAsync(id, WebhookEndpointMapping.ToSettings(req), ct);
         if (change.Conflict is { } conflict)

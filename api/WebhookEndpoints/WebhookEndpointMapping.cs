@@ -8,6 +8,14 @@ namespace JobQueue.Api.WebhookEndpoints;
 /// <summary>Converts endpoint requests to storage units and stored endpoints to wire types, leaving the secrets out.</summary>
 internal static class WebhookEndpointMapping
 {
+    /// <summary>
+    /// Why the endpoint's URL breaks this host's URL policy (scheme, user info, blocked
+    /// addresses), or null when it is allowed.
+    /// </summary>
+    public static string? UrlProblem(HttpContext context, WebhookEndpointRequest request) =>
+        context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value
+            .UrlPolicy.CheckUrl(request.Url, "url");
+
     /// <summary>Rate-limit period when a request sets a limit but no period: one second.</summary>
     public const double DefaultRatePeriodSeconds = 1;
 

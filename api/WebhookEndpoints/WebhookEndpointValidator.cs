@@ -28,15 +28,10 @@ public sealed class WebhookEndpointValidator : Validator<WebhookEndpointRequest>
         "traceparent", "tracestate", "webhook-id", "webhook-timestamp", "webhook-signature", "jobqueue-attempt",
     };
 
-    public WebhookEndpointValidator(IOptions<ApiOptions> options)
+    // The URL is checked against the host's URL policy by the endpoints, with the request's own
+    // services: a validator is built once and may outlive the host whose options it would read.
+    public WebhookEndpointValidator()
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var urls = options.Value.UrlPolicy;
-
-        RuleFor(endpoint => endpoint.Url)
-            .Must(url => urls.CheckUrl(url, "url") is null)
-            .WithMessage((_, url) => urls.CheckUrl(url, "url"));
-
         RuleFor(endpoint => endpoint.Kinds)
             .Must(kinds => kinds.Count is >= 1 and <= MaxKinds).WithMessage($"kinds must list 1 to {MaxKinds} job kinds.")
             .Must(kinds => kinds.Distinct(StringComparer.Ordinal).Count() == kinds.Count).WithMessage("kinds lists a kind twice.");
