@@ -229,12 +229,14 @@ public sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migrat
         }
 
         migrations.Sort((a, b) => a.Version.CompareTo(b.Version));
-        for (var i = 0; i < migrations.Count; i++)
+        // Versions are reserved per feature, so a build may lack some numbers; each one is applied
+        // once and in order, and a number used twice is a defect.
+        for (var i = 1; i < migrations.Count; i++)
         {
-            if (migrations[i].Version != i + 1)
+            if (migrations[i].Version == migrations[i - 1].Version)
             {
                 throw new InvalidOperationException(
-                    $"Migration versions must run 1, 2, 3… without gaps; found {migrations[i].Version} at position {i + 1}.");
+                    $"Migration version {migrations[i].Version} is used by more than one file.");
             }
         }
 

@@ -1,5 +1,6 @@
 using FastEndpoints;
 using FastEndpoints.Swagger;
+using JobQueue.Api.Dashboard;
 using JobQueue.Api.Errors;
 using JobQueue.Api.Health;
 using JobQueue.Api.Json;
@@ -34,6 +35,10 @@ public static class ApiApplication
         // One LISTEN connection per API process wakes the long-polling reads of GET /v1/jobs/{id}.
         services.AddSingleton<JobFinishedListener>();
         services.AddHostedService(provider => provider.GetRequiredService<JobFinishedListener>());
+
+        // Another feeds the server-sent events of GET /v1/events.
+        services.AddSingleton<JobEventListener>();
+        services.AddHostedService(provider => provider.GetRequiredService<JobEventListener>());
 
         // Read here, not through IOptions, because it decides which services exist. The worker's
         // hosted services are registered after the migration service, so they start on a
@@ -77,6 +82,7 @@ public static class ApiApplication
             config.Errors.ResponseBuilder = (failures, context, _) => ApiProblem.FromValidationFailures(context, failures);
         });
         app.MapHealthEndpoints();
+        app.MapDashboard();
     }
 
     // Route and query values that do not parse, such as /v1/jobs/abc. The value is not echoed,

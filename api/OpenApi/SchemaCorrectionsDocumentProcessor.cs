@@ -37,6 +37,19 @@ internal sealed class SchemaCorrectionsDocumentProcessor : IDocumentProcessor
         schemas.Remove(nameof(JobIdRequest));
         schemas.Remove(nameof(ListJobsRequest));
         schemas.Remove(nameof(GetJobRequest));
+        schemas.Remove(nameof(CountJobsRequest));
+        schemas.Remove(nameof(Stats.GetStatsRequest));
+
+        // The action is nullable in C# only so that a missing one is rejected rather than read as the first member.
+        if (schemas.TryGetValue(nameof(BulkJobActionRequest), out var bulk))
+        {
+            if (!bulk.RequiredProperties.Contains("action"))
+            {
+                bulk.RequiredProperties.Add("action");
+            }
+
+            bulk.Properties["action"].IsNullableRaw = false;
+        }
 
         if (schemas.TryGetValue(nameof(EnqueueJobRequest), out var job))
         {

@@ -54,7 +54,7 @@ public sealed class OpenApiDocumentTests(ApiHost api)
             .SelectMany(path => path.Value.EnumerateObject().Select(operation => (Path: path.Name, Method: operation.Name, operation.Value)))
             .ToList();
 
-        Assert.Equal(10, operations.Count);
+        Assert.Equal(16, operations.Count);
         foreach (var (path, method, operation) in operations)
         {
             Assert.True(operation.TryGetProperty("operationId", out var id) && id.GetString() is { Length: > 0 },
@@ -63,8 +63,8 @@ public sealed class OpenApiDocumentTests(ApiHost api)
 
         var ids = operations.Select(operation => operation.Value.GetProperty("operationId").GetString()).Order().ToList();
         Assert.Equal(
-            ["cancelJob", "enqueueJob", "enqueueJobs", "getJob", "listJobs", "listProcesses", "listQueues", "pauseQueue",
-             "resumeQueue", "retryJob"],
+            ["bulkJobAction", "cancelJob", "countJobs", "discardJob", "enqueueJob", "enqueueJobs", "getJob", "getStats",
+             "listJobs", "listProcesses", "listQueues", "pauseQueue", "resumeQueue", "retryJob", "runJob", "streamEvents"],
             ids);
     }
 
