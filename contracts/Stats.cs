@@ -16,6 +16,14 @@ public sealed record QueueStats
     [JsonPropertyName("totals")]
     public JobStateCounts Totals { get; init; } = new();
 
+    /// <summary>
+    /// True when the counts of completed, cancelled and discarded jobs, and the throughput of windows
+    /// longer than an hour, are estimated from a sample of the table, because the table is large.
+    /// The counts of the other states are always exact.
+    /// </summary>
+    [JsonPropertyName("estimated")]
+    public bool Estimated { get; init; }
+
     /// <summary>Length of each throughput bucket.</summary>
     [JsonPropertyName("bucket_seconds")]
     public int BucketSeconds { get; init; }

@@ -169,6 +169,44 @@ internal static partial class JobSql
         ORDER BY 1, 2
         """;
 
+    /// <summary>The planner's estimate of the rows in the jobs table, kept by VACUUM and ANALYZE.</summary>
+    public const string JobTableRowEstimate =
+        "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'jobqueue.jobs'::regclass";
+
+    /// <summary>
+    /// Like <see cref="JobCountByQueueAndState"/>, but cheap on a large table: the unfinished states
+    /// are counted exactly through the state index, and the final states are estimated from a
+    /// sample of 1% of the table's pages, multiplied by 100. A queue with few finished jobs and no
+    /// unfinished ones may be missing from the sample.
+    /// </summary>
+    public const string JobEstimateByQueueAndState = """
+        SELECT coalesce(counted.queue, settings.name), counted.state, coalesce(counted.count, 0), settings.paused_at
+        FROM (
+            SELECT queue, state, count(*) AS count FROM jobqueue.jobs
+            WHERE state IN ('scheduled', 'available', 'running', 'retryable')
+            GROUP BY queue, state
+            UNION ALL
+            SELECT queue, state, count(*) * 100 FROM jobqueue.jobs TABLESAMPLE SYSTEM (1)
+            WHERE state IN ('completed', 'cancelled', 'discarded')
+            GROUP BY queue, state
+        ) AS counted
+        FULL JOIN (SELECT name, paused_at FROM jobqueue.queues WHERE paused_at IS NOT NULL) AS settings
+            ON settings.name = counted.queue
+        ORDER BY 1, 2
+        """;
+
+    /// <summary>
+    /// Like <see cref="JobFinishedPerBucket"/>, but estimated from a sample of 1% of the table's
+    /// pages, multiplied by 100, for long windows over a large table.
+    /// </summary>
+    public const string JobFinishedPerBucketEstimate = """
+        SELECT to_timestamp(floor(extract(epoch FROM finished_at) / $1) * $1) AS bucket, state, count(*) * 100
+        FROM jobqueue.jobs TABLESAMPLE SYSTEM (1)
+        WHERE state IN ('completed', 'cancelled', 'discarded') AND finished_at >= $2
+        GROUP BY 1, 2
+        ORDER BY 1, 2
+        """;
+
     /// <summary>The last id handed out; a cheap way to see that jobs were enqueued.</summary>
     public const string JobLastId = "SELECT coalesce(max(id), 0) FROM jobqueue.jobs";
 }

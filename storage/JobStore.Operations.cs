@@ -92,6 +92,32 @@ public sealed partial class JobStore
         return new BulkOutcome(changed, batches, startUpper);
     }
 
+    /// <summary>
+    /// Rows in the jobs table, by the planner's estimate, above which the statistics estimate the
+    /// finished jobs from a sample instead of counting them.
+    /// </summary>
+    public const long EstimateAboveRows = 100_000;
+
+    /// <summary>
+    /// Returns job counts by state per queue, as <see cref="CountByQueueAsync"/> does, and whether
+    /// the counts of the final states are estimates: they are on a table of more than
+    /// <see cref="EstimateAboveRows"/> rows, where counting every finished job would take too long.
+    /// </summary>
+    public async Task<(IReadOnlyList<QueueSummary> Queues, bool Estimated)> CountByQueueCheaplyAsync(
+        CancellationToken cancellationToken)
+    {
+        var estimated = await RowEstimateAsync(cancellationToken) > EstimateAboveRows;
+        var sql = estimated ? JobSql.JobEstimateByQueueAndState : JobSql.JobCountByQueueAndState;
+        return (await ReadQueueSummariesAsync(sql, cancellationToken), estimated);
+    }
+
+    /// <summary>Returns the planner's estimate of the rows in the jobs table.</summary>
+    public async Task<long> RowEstimateAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(JobSql.JobTableRowEstimate);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>Returns the highest job id, or 0 when the table is empty.</summary>
     public async Task<long> LastIdAsync(CancellationToken cancellationToken)
     {
@@ -116,12 +142,14 @@ public sealed partial class JobStore
 
     /// <summary>
     /// Counts the jobs that finished since <paramref name="since"/> per bucket of
-    /// <paramref name="bucketSeconds"/> and final state. Buckets without jobs are absent.
+    /// <paramref name="bucketSeconds"/> and final state, or estimates them from a sample of 1% of
+    /// the table's pages when <paramref name="estimate"/> is set. Buckets without jobs are absent.
     /// </summary>
     public async Task<IReadOnlyList<FinishedBucket>> CountFinishedPerBucketAsync(
-        DateTimeOffset since, int bucketSeconds, CancellationToken cancellationToken)
+        DateTimeOffset since, int bucketSeconds, bool estimate, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(JobSql.JobFinishedPerBucket);
+        await using var command = dataSource.CreateCommand(
+            estimate ? JobSql.JobFinishedPerBucketEstimate : JobSql.JobFinishedPerBucket);
         command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = bucketSeconds, NpgsqlDbType = NpgsqlDbType.Double });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = since.ToUniversalTime() });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -72,9 +72,13 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
     /// Returns job counts by state, and whether it is paused, for every queue that has jobs or is
     /// paused, ordered by queue name.
     /// </summary>
-    public async Task<IReadOnlyList<QueueSummary>> CountByQueueAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<QueueSummary>> CountByQueueAsync(CancellationToken cancellationToken) =>
+        ReadQueueSummariesAsync(JobSql.JobCountByQueueAndState, cancellationToken);
+
+    // Reads the rows of JobCountByQueueAndState or a statement with the same columns.
+    private async Task<IReadOnlyList<QueueSummary>> ReadQueueSummariesAsync(string sql, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(JobSql.JobCountByQueueAndState);
+        await using var command = dataSource.CreateCommand(sql);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var counts = new Dictionary<string, Dictionary<JobState, long>>(StringComparer.Ordinal);
         var paused = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);

@@ -7,5 +7,5 @@
 CREATE INDEX CONCURRENTLY IF NOT EXISTS jobs_args ON jobqueue.jobs USING gin (args jsonb_path_ops);
 
 -- Error-text search walks only the jobs that recorded an error, newest first, and matches the
--- text on each of them; jobs that never failed, usually the bulk of the table, are not read.
+-- text on each of them. Jobs that never failed, usually the bulk of the table, are not read.
 CREATE INDEX CONCURRENTLY IF NOT EXISTS jobs_with_errors ON jobqueue.jobs (id) WHERE errors <> '[]'::jsonb;

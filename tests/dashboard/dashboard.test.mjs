@@ -256,8 +256,9 @@ test('no page raised an error', () => {
 });
 
 test('a 401 asks for a key, and a 403 hides the actions', async () => {
-  // This API runs without keys, so the browser's requests are answered here as a server that
-  // requires them would: no key gets 401, the key 'reader' may read but gets 403 on changes.
+  // This API runs without keys, so the test intercepts the browser's requests and responds as a
+  // server that requires keys would: no key gets 401, and the key 'reader' may read but gets 403
+  // on changes.
   const { browser, userDataDir } = await launch();
   try {
     const keyed = browser.pages()[0] ?? await browser.newPage();

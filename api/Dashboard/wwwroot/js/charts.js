@@ -6,7 +6,7 @@ const width = 640;
 const height = 200;
 const margin = { top: 10, right: 10, bottom: 24, left: 44 };
 
-/** The smallest of 1, 2, 5 × 10^n that is at least value. */
+/** Returns the smallest of 1, 2, 5 × 10^n that is at least value. */
 function niceCeiling(value) {
   if (value <= 1) return 1;
   const power = 10 ** Math.floor(Math.log10(value));
@@ -24,8 +24,9 @@ function timeLabel(iso, bucketSeconds) {
 }
 
 /**
- * A stacked bar chart. buckets: [{start, ...values}]; series: [{key, label, color, swatch}], drawn
- * bottom to top. Each bar has a title with its figures, which browsers show on hover.
+ * Draws a stacked bar chart of buckets ([{start, ...values}]) with one stack per series
+ * ([{key, label, color, swatch}]), bottom to top. Each column has a title with its figures, which
+ * browsers show on hover.
  */
 export function stackedBars({ title, buckets, series, bucketSeconds, unit = 'jobs' }) {
   const plotWidth = width - margin.left - margin.right;
@@ -70,7 +71,9 @@ export function stackedBars({ title, buckets, series, bucketSeconds, unit = 'job
   for (const index of new Set(labelIndexes)) {
     if (!buckets[index]) continue;
     const x = margin.left + index * slot + slot / 2;
-    const anchor = index === 0 ? 'start' : index === buckets.length - 1 ? 'end' : 'middle';
+    let anchor = 'middle';
+    if (index === 0) anchor = 'start';
+    else if (index === buckets.length - 1) anchor = 'end';
     svg.append(h('svg:text', {
       x, y: height - 6, 'text-anchor': anchor, 'font-size': 10, fill: '#687082',
     }, timeLabel(buckets[index].start, bucketSeconds)));

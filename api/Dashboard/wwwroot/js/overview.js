@@ -32,7 +32,7 @@ export function render(main, route) {
       const stats = await get(`/v1/stats?window_minutes=${windowMinutes}`);
       if (stopped) return;
       errorBox.hidden = true;
-      drawCards(cards, stats.totals);
+      drawCards(cards, stats.totals, stats.estimated);
       replace(throughput, stackedBars({
         title: 'Finished jobs', buckets: stats.throughput, bucketSeconds: stats.bucket_seconds,
         series: [
@@ -63,11 +63,14 @@ export function render(main, route) {
   };
 }
 
-function drawCards(cards, totals) {
+// On a large table the server estimates the finished counts from a sample; they are marked "≈".
+function drawCards(cards, totals, estimated) {
+  const final = ['completed', 'cancelled', 'discarded'];
   replace(cards, states.map((state) =>
     h('a', { class: 'card', href: `#/jobs?state=${state}`, dataset: { state } },
       h('div', { class: 'label' }, state),
-      h('div', { class: 'value' }, number(totals[state])))));
+      h('div', { class: 'value', title: estimated && final.includes(state) ? 'Estimated from a sample' : null },
+        estimated && final.includes(state) ? '≈ ' : '', number(totals[state])))));
 }
 
 function drawQueues(panel, queues, reload) {
