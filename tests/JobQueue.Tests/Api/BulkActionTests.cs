@@ -233,7 +233,6 @@ public sealed class BulkActionTests(ApiHost api)
         Assert.Equal("application/problem+json", response.ContentType);
         Assert.Contains(field, response.ErrorFields.Concat([response.Json.GetProperty("detail").GetString() ?? ""]),
             StringComparer.Ordinal);
-        Assert.DoesNotContain("500", response.Json.GetProperty("status").GetRawText(), StringComparison.Ordinal);
     }
 
     [Fact]
