@@ -5,7 +5,7 @@ namespace JobQueue.Storage;
 /// this table. Writes to a running job name the attempt they belong to: the attempt number is
 /// the fencing token, so a worker that lost its lease cannot overwrite a newer state.
 /// </summary>
-internal static class JobSql
+internal static partial class JobSql
 {
     /// <summary>Channel that carries a queue name when jobs in it become available.</summary>
     public const string AvailableChannel = "jobqueue_available";

@@ -54,47 +54,15 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
         JobFilter filter, long? beforeId, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand();
-        var conditions = new List<string>();
-        void Where(string condition, NpgsqlParameter parameter)
-        {
-            command.Parameters.Add(parameter);
-            conditions.Add(condition.Replace("$?", "$" + command.Parameters.Count, StringComparison.Ordinal));
-        }
-
-        // Only fixed fragments enter the text; every value travels as a parameter. Conditions are
-        // added only when set, so the planner sees the exact filter and picks its index.
-        if (filter.Queue is not null)
-        {
-            Where("job.queue = $?", new NpgsqlParameter<string> { TypedValue = filter.Queue });
-        }
-
-        if (filter.AllowedQueues is not null)
-        {
-            Where("job.queue = ANY($?)", new NpgsqlParameter<string[]> { TypedValue = [.. filter.AllowedQueues] });
-        }
-
-        if (filter.State is not null)
-        {
-            Where("job.state = $?", new NpgsqlParameter<string> { TypedValue = filter.State });
-        }
-
-        if (filter.Kind is not null)
-        {
-            Where("job.kind = $?", new NpgsqlParameter<string> { TypedValue = filter.Kind });
-        }
-
-        if (filter.Tag is not null)
-        {
-            Where("job.tags @> ARRAY[$?::text]", new NpgsqlParameter<string> { TypedValue = filter.Tag });
-        }
-
+        var conditions = JobFilterSql.Conditions(command, filter);
         if (beforeId is not null)
         {
-            Where("job.id < $?", new NpgsqlParameter<long> { TypedValue = beforeId.Value });
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = beforeId.Value });
+            conditions.Add("job.id < $" + command.Parameters.Count);
         }
 
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        var where = conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
+        var where = JobFilterSql.Where(conditions);
         command.CommandText =
             $"SELECT {JobSql.Columns} FROM jobqueue.jobs AS job {where} ORDER BY job.id DESC LIMIT ${command.Parameters.Count}";
 
@@ -120,9 +88,13 @@ public sealed partial class JobStore(NpgsqlDataSource dataSource)
     /// Returns job counts by state, and whether it is paused, for every queue that has jobs or is
     /// paused, ordered by queue name.
     /// </summary>
-    public async Task<IReadOnlyList<QueueSummary>> CountByQueueAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<QueueSummary>> CountByQueueAsync(CancellationToken cancellationToken) =>
+        ReadQueueSummariesAsync(JobSql.JobCountByQueueAndState, cancellationToken);
+
+    // Reads the rows of JobCountByQueueAndState or a statement with the same columns.
+    private async Task<IReadOnlyList<QueueSummary>> ReadQueueSummariesAsync(string sql, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(JobSql.JobCountByQueueAndState);
+        await using var command = dataSource.CreateCommand(sql);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var counts = new Dictionary<string, Dictionary<JobState, long>>(StringComparer.Ordinal);
         var paused = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);

@@ -270,7 +270,9 @@ public sealed partial class Migrator(
         // numbers in advance. A version below one already applied is still applied later, since
         // MigrateAsync applies every version missing from the history.
         migrations.Sort((a, b) => a.Version.CompareTo(b.Version));
-        for (var i = 0; i < migrations.Count; i++)
+        // Versions are reserved per feature, so a build may lack some numbers; each one is applied
+        // once and in order, and a number used twice is a defect.
+        for (var i = 1; i < migrations.Count; i++)
         {
             if (migrations[i].Version < 1 || (i > 0 && migrations[i].Version == migrations[i - 1].Version))
             {

@@ -65,7 +65,10 @@ public sealed record ConcurrencyLimit(string Key, int Limit);
 public sealed record RateLimit(string Key, int Limit, int PeriodMs);
 
 /// <summary>Filters of a job list; null members do not filter.</summary>
-public sealed record JobFilter(string? Queue, string? State, string? Kind, string? Tag)
+/// <param name="Error">Text that an error's message or reason contains, case-insensitive.</param>
+/// <param name="ArgsJson">A JSON value that the job's args contain (jsonb <c>@&gt;</c>).</param>
+public sealed record JobFilter(
+    string? Queue, string? State, string? Kind, string? Tag, string? Error = null, string? ArgsJson = null)
 {
     /// <summary>Only jobs of these queues, for an API key limited to them; null for every queue.</summary>
     public IReadOnlyList<string>? AllowedQueues { get; init; }

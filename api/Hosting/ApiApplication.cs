@@ -1,6 +1,7 @@
 using FastEndpoints;
 using FastEndpoints.Swagger;
 using JobQueue.Api.Access;
+using JobQueue.Api.Dashboard;
 using JobQueue.Api.Errors;
 using JobQueue.Api.Health;
 using JobQueue.Api.Json;
@@ -49,6 +50,10 @@ public static class ApiApplication
         // One LISTEN connection per API process wakes the long-polling reads of GET /v1/jobs/{id}.
         services.AddSingleton<JobFinishedListener>();
         services.AddHostedService(provider => provider.GetRequiredService<JobFinishedListener>());
+
+        // Another feeds the server-sent events of GET /v1/events.
+        services.AddSingleton<JobEventListener>();
+        services.AddHostedService(provider => provider.GetRequiredService<JobEventListener>());
 
         // Read here, not through IOptions, because it decides which services exist. The worker's
         // hosted services are registered after the migration service, so they start on a
@@ -104,6 +109,7 @@ public static class ApiApplication
         });
         app.MapHealthEndpoints();
         app.MapPrometheusScrapingEndpoint(MetricsPath).ExcludeFromDescription();
+        app.MapDashboard();
     }
 
     /// <summary>Path of the Prometheus scrape endpoint.</summary>

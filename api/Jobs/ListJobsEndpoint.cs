@@ -30,9 +30,11 @@ public sealed class ListJobsEndpoint(JobStore store, IOptions<ApiOptions> option
             summary.Summary = "List jobs";
             summary.Description =
                 "Returns jobs newest first, one page at a time. Pass next_page_token as page_token to get the next " +
-                "page; it is absent on the last page. Jobs enqueued meanwhile appear only on a new first page.";
+                "page; it is absent on the last page. Jobs enqueued meanwhile appear only on a new first page. error " +
+                "matches the message or reason of any of a job's errors; args matches jobs whose args contain the " +
+                "given JSON object.";
             summary.Responses[200] = "One page of jobs.";
-            summary.Responses[400] = "An invalid state, page_size or page_token; 'errors' names the parameter.";
+            summary.Responses[400] = "An invalid filter, page_size or page_token; 'errors' names the parameter.";
             summary.Responses[500] = "A defect in the service; the body carries a trace id.";
             summary.Responses[503] = "The database is unavailable.";
         });
@@ -49,7 +51,7 @@ public sealed class ListJobsEndpoint(JobStore store, IOptions<ApiOptions> option
         }
 
         // A queue-limited key without a queue filter sees the jobs of its queues only.
-        var filter = new JobFilter(req.Queue, req.State, req.Kind, req.Tag) { AllowedQueues = ApiCaller.Of(HttpContext).Queues };
+        var filter = new JobFilter(req.Queue, req.State, req.Kind, req.Tag, req.Error, req.Args) { AllowedQueues = ApiCaller.Of(HttpContext).Queues };
 
         // Reading one row more than the page shows whether another page follows, without a count query.
         var jobs = await store.ListAsync(filter, beforeId, pageSize + 1, ct);

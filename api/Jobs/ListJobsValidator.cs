@@ -18,15 +18,15 @@ public sealed class ListJobsValidator : Validator<ListJobsRequest>
 
         // PostgreSQL text cannot hold U+0000, so such a filter would fail in the database.
         RuleFor(request => request.Queue)
-            .Must(IsStorableText).OverridePropertyName("queue")
+            .Must(JobFilterRules.IsStorableText).OverridePropertyName("queue")
             .WithMessage("queue must not contain control characters or unpaired surrogates.");
 
         RuleFor(request => request.Kind)
-            .Must(IsStorableText).OverridePropertyName("kind")
+            .Must(JobFilterRules.IsStorableText).OverridePropertyName("kind")
             .WithMessage("kind must not contain control characters or unpaired surrogates.");
 
         RuleFor(request => request.Tag)
-            .Must(IsStorableText).OverridePropertyName("tag")
+            .Must(JobFilterRules.IsStorableText).OverridePropertyName("tag")
             .WithMessage("tag must not contain control characters or unpaired surrogates.");
 
         RuleFor(request => request.PageSize)
@@ -38,8 +38,13 @@ public sealed class ListJobsValidator : Validator<ListJobsRequest>
             .Must(token => token is null || PageToken.TryDecode(token, out _))
             .OverridePropertyName("page_token")
             .WithMessage("page_token is invalid; pass the next_page_token of the previous page unchanged.");
-    }
 
-    private static bool IsStorableText(string? value) =>
-        value is null || (!TextRules.HasControlCharacter(value) && TextRules.IsWellFormedUtf16(value));
+        RuleFor(request => request.Error)
+            .Must(JobFilterRules.IsValidErrorText).OverridePropertyName("error")
+            .WithMessage(JobFilterRules.ErrorTextMessage);
+
+        RuleFor(request => request.Args)
+            .Must(args => args is null || JobFilterRules.ArgsProblem(args) is null).OverridePropertyName("args")
+            .WithMessage(request => JobFilterRules.ArgsProblem(request.Args!) ?? "");
+    }
 }

@@ -68,6 +68,20 @@ internal sealed class SchemaCorrectionsDocumentProcessor : IDocumentProcessor
             template.RequiredProperties.Add("kind");
         }
 
+        schemas.Remove(nameof(CountJobsRequest));
+        schemas.Remove(nameof(Stats.GetStatsRequest));
+
+        // The action is nullable in C# only so that a missing one is rejected rather than read as the first member.
+        if (schemas.TryGetValue(nameof(BulkJobActionRequest), out var bulk))
+        {
+            if (!bulk.RequiredProperties.Contains("action"))
+            {
+                bulk.RequiredProperties.Add("action");
+            }
+
+            bulk.Properties["action"].IsNullableRaw = false;
+        }
+
         if (schemas.TryGetValue(nameof(EnqueueJobRequest), out var job))
         {
             CorrectJobRequest(job);

@@ -54,7 +54,7 @@ public sealed class OpenApiDocumentTests(ApiHost api)
             .SelectMany(path => path.Value.EnumerateObject().Select(operation => (Path: path.Name, Method: operation.Name, operation.Value)))
             .ToList();
 
-        Assert.Equal(30, operations.Count);
+        Assert.Equal(36, operations.Count);
         foreach (var (path, method, operation) in operations)
         {
             Assert.True(operation.TryGetProperty("operationId", out var id) && id.GetString() is { Length: > 0 },
@@ -63,11 +63,12 @@ public sealed class OpenApiDocumentTests(ApiHost api)
 
         var ids = operations.Select(operation => operation.Value.GetProperty("operationId").GetString()).Order().ToList();
         Assert.Equal(
-            ["cancelJob", "createBatch", "createEndpoint", "createKey", "deleteEndpoint", "deleteSchedule",
-             "disableSchedule", "enableSchedule", "enqueueJob", "enqueueJobs", "getBatch", "getEndpoint",
-             "getJob", "getKey", "getSchedule", "listAuditEntries", "listEndpoints", "listJobs",
-             "listKeys", "listProcesses", "listQueues", "listSchedules", "pauseQueue", "putSchedule",
-             "replaceEndpoint", "resumeQueue", "retryJob", "revokeKey", "rotateEndpointSecret", "runSchedule"],
+            ["bulkJobAction", "cancelJob", "countJobs", "createBatch", "createEndpoint", "createKey",
+             "deleteEndpoint", "deleteSchedule", "disableSchedule", "discardJob", "enableSchedule", "enqueueJob",
+             "enqueueJobs", "getBatch", "getEndpoint", "getJob", "getKey", "getSchedule",
+             "getStats", "listAuditEntries", "listEndpoints", "listJobs", "listKeys", "listProcesses",
+             "listQueues", "listSchedules", "pauseQueue", "putSchedule", "replaceEndpoint", "resumeQueue",
+             "retryJob", "revokeKey", "rotateEndpointSecret", "runJob", "runSchedule", "streamEvents"],
             ids);
     }
 
