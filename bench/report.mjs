@@ -155,7 +155,7 @@ if (text.includes(start) && text.includes(end)) {
 fs.writeFileSync(page, text);
 
 // A measurement that produced nothing means the harness is broken; a slow one is only reported.
-const broken = records.filter((r) => r.runs.some((x) => (x.value !== undefined && !(x.value > 0)) || (x.samples !== undefined && !(x.samples > 0))));
+const broken = records.filter((r) => r.runs.some((x) => (x.value !== undefined && !(x.value > 0)) || (typeof x.samples === "number" && !(x.samples > 0)) || (Array.isArray(x.samples) && x.samples.length === 0)));
 if (broken.length) {
   console.error("Measurements without a result: " + broken.map((r) => `${r.system} ${r.config} ${r.workload}`).join(", "));
   process.exit(1);

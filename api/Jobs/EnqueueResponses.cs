@@ -39,7 +39,10 @@ internal static class EnqueueResponses
         var keyValue = IdempotencyKeyHeader.Read(context.Request);
         if (keyValue is null)
         {
-            var inserted = await store.InsertManyAsync(jobs, ct);
+            // A single job shares its INSERT and commit with the single jobs of concurrent requests.
+            IReadOnlyList<Job> inserted = jobs.Count == 1
+                ? [await store.InsertCoalescedAsync(jobs[0], ct)]
+                : await store.InsertManyAsync(jobs, ct);
             ApiLog.JobsEnqueued(logger, inserted.Count, inserted[0].Id);
             inserted = await InlineRuns.RunIfInlineAsync(services, store, inserted, ct);
             await WriteAsync(context, ToResponse(inserted, toBody, json), replayed: false, ct);
