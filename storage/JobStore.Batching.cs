@@ -1,9 +1,12 @@
 using JobQueue.Contracts;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace JobQueue.Storage;
 
 /// <summary>
-/// Single-job enqueues that arrive at the same time, combined into one statement. A commit costs the same for one row as for hundreds, so under load this raises the rate
+/// Single-job enqueues and completions that arrive at the same time, combined into one statement
+/// each. A commit costs the same for one row as for hundreds, so under load this raises the rate
 /// well past one commit per job; a call alone still runs at once.
 /// </summary>
 public sealed partial class JobStore
@@ -11,8 +14,10 @@ public sealed partial class JobStore
     // Most calls per statement, and most statements in flight, per JobStore (one per process).
     private const int MaxBatch = 500;
     private const int MaxConcurrentInserts = 4;
+    private const int MaxConcurrentCompletions = 2;
 
     private StatementBatcher<NewJob, Job>? _inserts;
+    private StatementBatcher<Completion, bool>? _completions;
 
     /// <summary>
     /// Inserts one job in the same statement and transaction as the other single-job inserts
@@ -25,4 +30,39 @@ public sealed partial class JobStore
             ref _inserts, () => new StatementBatcher<NewJob, Job>(jobs => InsertManyAsync(jobs, CancellationToken.None), MaxBatch, MaxConcurrentInserts));
         return batcher.RunAsync(job, cancellationToken);
     }
+
+    /// <summary>
+    /// Completes the attempt if it is still the job's running attempt, in one statement with the
+    /// other completions waiting at the time. False means the write was fenced off.
+    /// </summary>
+    public Task<bool> CompleteCoalescedAsync(long id, int attempt, string? resultJson, CancellationToken cancellationToken)
+    {
+        var batcher = LazyInitializer.EnsureInitialized(
+            ref _completions, () => new StatementBatcher<Completion, bool>(CompleteManyAsync, MaxBatch, MaxConcurrentCompletions));
+        return batcher.RunAsync(new Completion(id, attempt, resultJson), cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<bool>> CompleteManyAsync(IReadOnlyList<Completion> completions)
+    {
+        await using var command = dataSource.CreateCommand(JobSql.JobCompleteManyIfRunning);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = completions.Select(c => c.Id).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = completions.Select(c => c.Attempt).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter
+        {
+            Value = completions.Select(c => c.ResultJson).ToArray(),
+            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb,
+        });
+        var completed = new HashSet<long>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                completed.Add(reader.GetInt64(0));
+            }
+        }
+
+        return completions.Select(c => completed.Contains(c.Id)).ToList();
+    }
+
+    private sealed record Completion(long Id, int Attempt, string? ResultJson);
 }

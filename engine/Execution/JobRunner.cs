@@ -143,7 +143,7 @@ public sealed partial class JobRunner(
         switch (outcome)
         {
             case AttemptOutcome.Succeeded succeeded:
-                if (await store.CompleteAsync(job.Id, job.Attempt, succeeded.ResultJson, cancellationToken))
+                if (await store.CompleteCoalescedAsync(job.Id, job.Attempt, succeeded.ResultJson, cancellationToken))
                 {
                     LogCompleted(job.Id, job.Queue, job.Kind, job.Attempt);
                 }
