@@ -507,8 +507,8 @@ internal static class JobSql
         """;
     /// <summary>
     /// Completes each attempt ($1 ids, $2 attempts, $3 results as jsonb, nullable) that still runs,
-    /// and returns the ids it completed; an id missing from the result was fenced off. The rows are
-    /// locked in id order, so two batches never wait on each other in a cycle.
+    /// and returns the ids it completed. An id missing from the result was fenced off. The rows are
+    /// locked in id order, so two completion batches never wait on each other in a cycle.
     /// </summary>
     public const string JobCompleteManyIfRunning = $"""
         WITH input AS (
@@ -535,7 +535,7 @@ internal static class JobSql
     /// after a burst of enqueues the table's statistics still show few available rows, and the
     /// planner then reads every available row and sorts them, which costs each claim time in
     /// proportion to the backlog. Without bitmap scans and sorts it walks the claim index in
-    /// order and stops at the limit, whatever the statistics say.
+    /// order and stops at the limit, whatever the statistics estimate.
     /// </summary>
     public static readonly string[] ClaimPlannerSettings = ["SET LOCAL enable_bitmapscan = off", "SET LOCAL enable_sort = off"];
 }

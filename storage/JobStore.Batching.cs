@@ -6,12 +6,13 @@ namespace JobQueue.Storage;
 
 /// <summary>
 /// Single-job enqueues and completions that arrive at the same time, combined into one statement
-/// each. A commit costs the same for one row as for hundreds, so under load this raises the rate
-/// well past one commit per job; a call alone still runs at once.
+/// each. Every enqueue and completion sends a NOTIFY, and PostgreSQL serialises the commits of
+/// transactions that notify, so one commit per job capped both at one fsync per job. A call that
+/// arrives alone still runs at once.
 /// </summary>
 public sealed partial class JobStore
 {
-    // Most calls per statement, and most statements in flight, per JobStore (one per process).
+    // Maximum calls per statement, and maximum statements in flight, per JobStore (one per process).
     private const int MaxBatch = 500;
     private const int MaxConcurrentInserts = 4;
     private const int MaxConcurrentCompletions = 2;

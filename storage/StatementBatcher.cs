@@ -20,8 +20,8 @@ internal sealed class StatementBatcher<TItem, TResult>
     private int _started;
 
     /// <param name="execute">Runs the statement for the items and returns one result per item, in order.</param>
-    /// <param name="maxBatch">Most items per statement.</param>
-    /// <param name="maxConcurrent">Most statements in flight at once.</param>
+    /// <param name="maxBatch">Maximum items per statement.</param>
+    /// <param name="maxConcurrent">Maximum statements in flight at once.</param>
     public StatementBatcher(Func<IReadOnlyList<TItem>, Task<IReadOnlyList<TResult>>> execute, int maxBatch, int maxConcurrent)
     {
         _execute = execute;
@@ -54,8 +54,8 @@ internal sealed class StatementBatcher<TItem, TResult>
         }
     }
 
-    // The loops live as long as the process: the channel is never completed, and a loop waiting
-    // on an empty channel holds no thread.
+    // The loops live as long as the process because the channel is never completed. A loop waiting
+    // on an empty channel uses no thread.
     private async Task RunLoopAsync()
     {
         var reader = _pending.Reader;
@@ -103,7 +103,7 @@ internal sealed class StatementBatcher<TItem, TResult>
     }
 
     // SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation) come from the
-    // values of a row; every other error (connection, timeout, deadlock) concerns the whole statement.
+    // values of a row. Every other error (connection, timeout, deadlock) concerns the whole statement.
     private static bool IsCausedByData(PostgresException exception) =>
         exception.SqlState.StartsWith("22", StringComparison.Ordinal) || exception.SqlState.StartsWith("23", StringComparison.Ordinal);
 
