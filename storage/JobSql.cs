@@ -528,4 +528,37 @@ internal static partial class JobSql
         )
         SELECT rescued.* FROM rescued CROSS JOIN (SELECT count(*) FROM finished) AS notified
         """;
+    /// <summary>
+    /// Completes each attempt ($1 ids, $2 attempts, $3 results as jsonb, nullable) that still runs,
+    /// and returns the ids it completed. An id missing from the result was fenced off. The rows are
+    /// locked in id order, so two completion batches never wait on each other in a cycle.
+    /// </summary>
+    public const string JobCompleteManyIfRunning = $"""
+        WITH input AS (
+            SELECT * FROM unnest($1::bigint[], $2::integer[], $3::jsonb[]) AS i(id, attempt, result)
+        ),
+        locked AS (
+            SELECT job.id FROM jobqueue.jobs AS job JOIN input ON input.id = job.id
+            WHERE job.attempt = input.attempt AND job.state = 'running'
+            ORDER BY job.id
+            FOR UPDATE OF job
+        ),
+        completed AS (
+            UPDATE jobqueue.jobs AS job
+            SET state = 'completed', finished_at = now(), result = input.result, worker_id = NULL, lease_expires_at = NULL
+            FROM input JOIN locked ON locked.id = input.id
+            WHERE job.id = input.id AND job.attempt = input.attempt AND job.state = 'running'
+            RETURNING job.id, pg_notify('{FinishedChannel}', job.id::text)
+        )
+        SELECT id FROM completed
+        """;
+
+    /// <summary>
+    /// Planner settings for the claim statements, each scoped to the claim's transaction. Right
+    /// after a burst of enqueues the table's statistics still show few available rows, and the
+    /// planner then reads every available row and sorts them, which costs each claim time in
+    /// proportion to the backlog. Without bitmap scans and sorts it walks the claim index in
+    /// order and stops at the limit, whatever the statistics estimate.
+    /// </summary>
+    public static readonly string[] ClaimPlannerSettings = ["SET LOCAL enable_bitmapscan = off", "SET LOCAL enable_sort = off"];
 }

@@ -26,17 +26,36 @@ public sealed partial class JobStore
         for (var round = 1; claimed.Count < limit; round++)
         {
             var keyed = new List<Job>();
-            await using (var command = dataSource.CreateCommand(sql))
+            await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
             {
+                // One round trip: the planner settings, scoped to this transaction, then the claim.
+                await using var batch = new NpgsqlBatch(connection, transaction);
+                // NOTE: the per-queue claim keeps the planner's choice: its outer ORDER BY always
+                // sorts, and with sorts disabled the planner picked plans that took seconds.
+                if (!ReferenceEquals(sql, JobSql.JobClaimInQueues))
+                {
+                    foreach (var setting in JobSql.ClaimPlannerSettings)
+                    {
+                        batch.BatchCommands.Add(new NpgsqlBatchCommand(setting));
+                    }
+                }
+
+                var command = new NpgsqlBatchCommand(sql);
                 command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = queues.Queues?.ToArray() ?? [] });
                 command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit - claimed.Count });
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = workerId });
                 command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)lease.TotalMilliseconds });
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
+                batch.BatchCommands.Add(command);
+                await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
                 {
-                    (reader.GetBoolean(0) ? claimed : keyed).Add(JobReader.Read(reader, offset: 1));
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        (reader.GetBoolean(0) ? claimed : keyed).Add(JobReader.Read(reader, offset: 1));
+                    }
                 }
+
+                await transaction.CommitAsync(cancellationToken);
             }
 
             if (keyed.Count == 0)

@@ -44,7 +44,10 @@ internal static class EnqueueResponses
         var keyValue = IdempotencyKeyHeader.Read(context.Request);
         if (keyValue is null)
         {
-            var enqueued = await store.EnqueueAsync(jobs, batch, ct);
+            // A single plain job shares its INSERT and commit with the single jobs of concurrent requests.
+            var enqueued = batch is null && jobs.Count == 1 && jobs[0].Unique is null
+                ? new EnqueueResult([await store.InsertCoalescedAsync(jobs[0], ct)], [false], null)
+                : await store.EnqueueAsync(jobs, batch, ct);
             LogEnqueued(logger, enqueued);
             enqueued = await RunInlineAsync(services, store, enqueued, ct);
             await WriteAsync(context, ToStored(enqueued, toResponse, json), replayed: false, ct);

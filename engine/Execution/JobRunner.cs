@@ -146,7 +146,7 @@ public sealed partial class JobRunner(
         switch (outcome)
         {
             case AttemptOutcome.Succeeded succeeded:
-                if (await store.CompleteAsync(job.Id, job.Attempt, succeeded.ResultJson, cancellationToken))
+                if (await store.CompleteCoalescedAsync(job.Id, job.Attempt, succeeded.ResultJson, cancellationToken))
                 {
                     telemetry.Completed();
                     LogCompleted(job.Id, job.Queue, job.Kind, job.Attempt);

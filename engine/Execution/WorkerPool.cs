@@ -155,6 +155,10 @@ internal sealed partial class WorkerPool : IDisposable
         _tasks[job.Id] = RunOneAsync(job, claimSentAt, stopRunning);
     }
 
+    // NOTE: a slot stays busy until the attempt's outcome is stored, and successes are stored in
+    // shared batches, so a pool of no-op jobs drains at most its slots divided by one claim plus
+    // one completion batch. bench/run measured 610 jobs/s with 50 slots and 1,794 with 200 on a
+    // loaded 2-core machine. Freeing the slot when the handler returns would lift that bound.
     private async Task RunOneAsync(Job job, DateTimeOffset claimSentAt, CancellationToken stopRunning)
     {
         // Leave the claim loop before running the handler, so a handler that blocks its thread

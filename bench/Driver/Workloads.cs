@@ -1,0 +1,259 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace JobQueue.Bench;
+
+/// <summary>The measurements of this service. Each returns the members of one result record.</summary>
+internal sealed class Workloads(BenchOptions options, Database database, ServiceHosts hosts)
+{
+    private const string WebhookSecret = "whsec_MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=";
+
+    private DateTime Deadline => DateTime.UtcNow.AddSeconds(options.TimeLimitSeconds);
+
+    private static double NowUnixMs() => (DateTime.UtcNow - DateTime.UnixEpoch).TotalMilliseconds;
+
+    /// <summary>One job per request from many concurrent clients; no worker runs.</summary>
+    public async Task<Dictionary<string, object>> SingleAsync()
+    {
+        var clients = options.Int("clients", 32);
+        var jobs = options.Int("jobs", 20000);
+        await using var api = await hosts.StartApiAsync();
+        using var load = new Load(hosts.ApiUrl, clients);
+        await Load.ClosedLoopAsync(clients, Math.Min(2000, jobs / 5), Deadline, s => load.EnqueueOneAsync("noop", (int)s));
+        var (count, seconds) = await Load.ClosedLoopAsync(clients, jobs, Deadline, s => load.EnqueueOneAsync("noop", (int)s));
+        return new() { ["value"] = count / seconds, ["unit"] = "jobs/s", ["jobs"] = count, ["clients"] = clients };
+    }
+
+    /// <summary>1,000 jobs per request from a few concurrent clients; no worker runs.</summary>
+    public async Task<Dictionary<string, object>> BulkAsync()
+    {
+        var clients = options.Int("clients", 4);
+        var batch = options.Int("batch", 1000);
+        var jobs = options.Int("jobs", 200000);
+        await using var api = await hosts.StartApiAsync();
+        using var load = new Load(hosts.ApiUrl, clients);
+        await Load.ClosedLoopAsync(clients, 5, Deadline, s => load.EnqueueBatchAsync("noop", 0, batch));
+        var (count, seconds) = await Load.ClosedLoopAsync(
+            clients, jobs / batch, Deadline, s => load.EnqueueBatchAsync("noop", (int)s * batch, batch));
+        return new() { ["value"] = count * batch / seconds, ["unit"] = "jobs/s", ["jobs"] = count * batch, ["clients"] = clients, ["batch"] = batch };
+    }
+
+    /// <summary>Pre-enqueued jobs worked by one worker host, from the first start to the last completion.</summary>
+    public async Task<Dictionary<string, object>> DrainAsync(bool webhook, long baseline = 0)
+    {
+        var jobs = options.Int("jobs", 100000);
+        var kind = webhook ? "bench.hook" : "noop";
+        await using (var api = await hosts.StartApiAsync())
+        {
+            using var load = new Load(hosts.ApiUrl, 4);
+            await Load.ClosedLoopAsync(4, (jobs + 999) / 1000, Deadline,
+                s => load.EnqueueBatchAsync(kind, (int)s * 1000, (int)Math.Min(1000, jobs - s * 1000)));
+        }
+
+        var extra = new Dictionary<string, string>();
+        WebApplication? receiver = null;
+        if (webhook)
+        {
+            receiver = await Receiver.StartAsync(options.ReceiverPort);
+            extra["Webhooks__Routes__0__Kind"] = kind;
+            extra["Webhooks__Routes__0__Url"] = $"http://127.0.0.1:{options.ReceiverPort}/hook";
+            extra["Webhooks__Routes__0__Secret"] = WebhookSecret;
+            extra["Webhooks__AllowHttp"] = "true";
+            extra["Webhooks__AllowedNetworks__0"] = "127.0.0.0/8";
+        }
+
+        try
+        {
+            await using var worker = hosts.StartWorker(extra);
+            var done = await WaitForCompletedAfterAsync(baseline, jobs, Deadline);
+            var seconds = await database.ScalarAsync<double>(
+                "SELECT extract(epoch FROM max(finished_at) - min(attempted_at)) FROM jobqueue.jobs WHERE id > $1 AND state = 'completed'",
+                baseline);
+            return new()
+            {
+                ["value"] = done / seconds, ["unit"] = "jobs/s", ["jobs"] = done, ["complete"] = done >= jobs,
+                ["worker_queues"] = options.WorkerQueues,
+            };
+        }
+        finally
+        {
+            if (receiver is not null)
+            {
+                await receiver.StopAsync();
+                await receiver.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task<long> WaitForCompletedAfterAsync(long baseline, long count, DateTime deadline)
+    {
+        long done = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            done = await database.ScalarAsync<long>(
+                "SELECT count(*) FROM jobqueue.jobs WHERE id > $1 AND state = 'completed'", baseline);
+            if (done >= count)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return done;
+    }
+
+    /// <summary>The drain with many finished jobs already in the table.</summary>
+    public async Task<Dictionary<string, object>> HistoryAsync()
+    {
+        var history = options.Int("history", 5_000_000);
+        var stopwatch = Stopwatch.StartNew();
+        await database.ExecuteAsync($"""
+            INSERT INTO jobqueue.jobs (queue, kind, args, priority, effective_priority, state, attempt, max_attempts,
+                                       scheduled_at, created_at, attempted_at, finished_at)
+            SELECT 'default', 'noop', jsonb_build_object('n', n), 0, 0, 'completed', 1, 20,
+                   now() - interval '2 hours', now() - interval '2 hours', now() - interval '1 hour', now() - interval '1 hour'
+            FROM generate_series(1, {history}) AS n
+            """);
+        await database.ExecuteAsync("VACUUM ANALYZE jobqueue.jobs");
+        var setupSeconds = stopwatch.Elapsed.TotalSeconds;
+        var baseline = await database.ScalarAsync<long>("SELECT coalesce(max(id), 0) FROM jobqueue.jobs");
+        var record = await DrainAsync(webhook: false, baseline);
+        record["history_rows"] = history;
+        record["setup_seconds"] = Math.Round(setupSeconds, 1);
+        return record;
+    }
+
+    /// <summary>Jobs enqueued at a steady rate while the worker runs: enqueue response to start.</summary>
+    public async Task<Dictionary<string, object>> LatencyAsync()
+    {
+        var rate = options.Double("rate", 20);
+        var seconds = options.Double("seconds", 10);
+        await using var api = await hosts.StartApiAsync();
+        await using var worker = hosts.StartWorker();
+        await Task.Delay(TimeSpan.FromSeconds(options.Double("settle", 2)));
+        using var load = new Load(hosts.ApiUrl, 32);
+        var (responded, offered, elapsed) = await OpenLoopAsync(load, rate, seconds);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var ids = responded.Keys.ToArray();
+        var waitUntil = DateTime.UtcNow.AddSeconds(30);
+        Dictionary<long, double> starts;
+        do
+        {
+            starts = await database.StartTimesAsync(ids);
+            if (starts.Count >= ids.Length)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < waitUntil);
+
+        var latencies = ids.Where(starts.ContainsKey).Select(id => starts[id] - responded[id]).ToList();
+        var record = Stats.Latency(latencies);
+        record["offered_rate"] = Math.Round(rate, 1);
+        record["achieved_rate"] = Math.Round(offered / elapsed, 1);
+        record["not_started"] = ids.Length - latencies.Count;
+        record["worker_queues"] = options.WorkerQueues;
+        return record;
+    }
+
+    /// <summary>
+    /// Enqueues at <paramref name="rate"/> jobs per second for <paramref name="seconds"/>: one job per
+    /// request below 200 per second, otherwise a batch every 10 ms. Returns each job's response time.
+    /// </summary>
+    private static async Task<(ConcurrentDictionary<long, double> Responded, long Jobs, double Seconds)> OpenLoopAsync(
+        Load load, double rate, double seconds)
+    {
+        var responded = new ConcurrentDictionary<long, double>();
+        var tick = rate < 200 ? TimeSpan.FromSeconds(1 / rate) : TimeSpan.FromMilliseconds(10);
+        var perTick = rate < 200 ? 1 : (int)Math.Max(1, Math.Round(rate * tick.TotalSeconds));
+        var ticks = (int)(seconds / tick.TotalSeconds);
+        using var inFlight = new SemaphoreSlim(32);
+        var pending = new List<Task>();
+        var stopwatch = Stopwatch.StartNew();
+        long jobs = 0;
+        for (var i = 0; i < ticks; i++)
+        {
+            var due = tick * i;
+            var wait = due - stopwatch.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+
+            await inFlight.WaitAsync();
+            var start = i * perTick;
+            jobs += perTick;
+            pending.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    var ids = perTick == 1 ? [await load.EnqueueOneAsync("noop", start)] : await load.EnqueueBatchAsync("noop", start, perTick);
+                    var at = NowUnixMs();
+                    foreach (var id in ids)
+                    {
+                        responded[id] = at;
+                    }
+                }
+                finally
+                {
+                    inFlight.Release();
+                }
+            }));
+        }
+
+        await Task.WhenAll(pending);
+        return (responded, jobs, stopwatch.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>A long run at a steady rate: resident memory of both hosts and table size over time.</summary>
+    public async Task<Dictionary<string, object>> SoakAsync()
+    {
+        var rate = options.Double("rate", 1000);
+        var seconds = options.Double("seconds", 600);
+        var sampleSeconds = options.Double("sample", 10);
+        var retention = options.Text("retention", "00:01:00");
+        await using var api = await hosts.StartApiAsync();
+        await using var worker = hosts.StartWorker(new Dictionary<string, string>
+        {
+            ["Worker__Retention__Completed"] = retention,
+            ["Worker__RetentionInterval"] = "00:00:10",
+        });
+        using var load = new Load(hosts.ApiUrl, 32);
+        var samples = new List<Dictionary<string, object>>();
+        var stopwatch = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                samples.Add(new()
+                {
+                    ["t_s"] = Math.Round(stopwatch.Elapsed.TotalSeconds),
+                    ["api_rss_mib"] = api.RssMiB(),
+                    ["worker_rss_mib"] = worker.RssMiB(),
+                    ["table_mib"] = Math.Round(await database.ScalarAsync<long>("SELECT pg_total_relation_size('jobqueue.jobs')") / 1048576.0, 1),
+                    ["rows"] = await database.ScalarAsync<long>("SELECT count(*) FROM jobqueue.jobs"),
+                });
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(sampleSeconds), stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        });
+        var (_, jobs, elapsed) = await OpenLoopAsync(load, rate, seconds);
+        await stop.CancelAsync();
+        await sampler;
+        var completed = await database.ScalarAsync<long>("SELECT count(*) FROM jobqueue.jobs WHERE state = 'completed'");
+        return new()
+        {
+            ["offered_rate"] = rate, ["achieved_rate"] = Math.Round(jobs / elapsed, 1), ["retention"] = retention,
+            ["completed_rows_at_end"] = completed, ["samples"] = samples,
+        };
+    }
+}

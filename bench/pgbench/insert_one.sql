@@ -1,0 +1,1 @@
+INSERT INTO ceiling_jobs (args) VALUES ('{"n": 1}');
