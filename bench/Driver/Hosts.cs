@@ -129,6 +129,10 @@ internal sealed class ServiceHosts(BenchOptions options, Database database)
         var dll = Path.Combine(options.PublishDir, "api", "JobQueue.Api.dll");
         var environment = BaseEnvironment(extra);
         environment["Database__MigrateOnStartup"] = "false";
+
+        // The API listens on loopback only, so it runs without keys, like the peers, which have
+        // no access control of their own; docs/benchmarks.md says so.
+        environment["Api__Auth__Mode"] = "none";
         var api = HostProcess.Start(dll, ["--urls", ApiUrl.ToString()], environment, Path.Combine(_logDir, "api.log"));
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
