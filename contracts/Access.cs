@@ -18,6 +18,7 @@ public static class ApiKeyScopes
 }
 
 /// <summary>Body of <c>POST /v1/keys</c>.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record CreateApiKeyRequest
 {
     /// <summary>What the key is for, such as <c>billing-service</c>; 1 to 100 characters, shown in the audit log.</summary>

@@ -45,6 +45,14 @@ public sealed class CreateBatchEndpoint(IOptions<ApiOptions> options, ILogger<Cr
     public override async Task HandleAsync(CreateBatchRequest req, CancellationToken ct)
     {
         var settings = options.Value;
+
+        // The same URL policy as webhook endpoints: internal addresses are rejected here, not
+        // only when the worker connects.
+        if (req.CallbackUrl is { } callbackUrl && settings.UrlPolicy.CheckUrl(callbackUrl, "callback_url") is { } problem)
+        {
+            ThrowError(new FluentValidation.Results.ValidationFailure("callback_url", problem));
+        }
+
         var jobs = req.Jobs.Select(job => NewJobMapping.ToNewJob(job, settings)).ToList();
         var callback = req.Callback is { } template ? NewJobMapping.ToNewJob(template, settings)
             : req.CallbackUrl is { } url ? UrlCallback(url, settings)

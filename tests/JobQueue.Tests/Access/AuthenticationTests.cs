@@ -142,6 +142,17 @@ public sealed class AuthenticationTests(KeyedApiHost api)
         Assert.Contains(field, response.ErrorFields);
     }
 
+    [Theory]
+    [InlineData("""{"name": "x", "scopes": ["read"], "queue": ["billing"]}""")]
+    [InlineData("""{"name": "x", "scopes": ["read"], "Name": "y"}""")]
+    public async Task Unknown_member_in_key_request_gets_400(string body)
+    {
+        var response = await api.SendAsync(HttpMethod.Post, "/v1/keys", api.AdminKey, body);
+
+        Assert.Equal(400, response.Status);
+        Assert.Equal(ProblemTypes.MalformedRequest, response.Json.GetProperty("type").GetString());
+    }
+
     [Fact]
     public async Task Unknown_key_id_gets_404()
     {

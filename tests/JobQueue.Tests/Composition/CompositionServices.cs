@@ -63,7 +63,12 @@ public sealed class CompositionServices : IAsyncLifetime
         for (var i = 0; i < 2; i++)
         {
             var url = "http://127.0.0.1:" + ServiceProcess.FreePort().ToString(CultureInfo.InvariantCulture);
-            var api = new Dictionary<string, string?>(common) { ["Api__Auth__Mode"] = "none" };
+            var api = new Dictionary<string, string?>(common)
+            {
+                ["Api__Auth__Mode"] = "none",
+                ["Webhooks__AllowHttp"] = "true",
+                ["Webhooks__AllowedNetworks__0"] = "127.0.0.0/8",
+            };
             _processes.Add(ServiceProcess.Start("dotnet", [Published("api"), "--urls", url], api));
             urls.Add(url);
         }
