@@ -32,7 +32,7 @@ public sealed partial class JobStore
             var result = await WriteAsync(
                 connection, transaction, jobs, batch, EnqueueTelemetry.ContextToStore(send), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            EnqueueTelemetry.Committed(send, result.Jobs);
+            EnqueueTelemetry.Committed(send, result.Inserted);
             return result;
         }
         catch (Exception exception)

@@ -31,7 +31,7 @@ public sealed partial class JobStore
                 jobs, batch, key, token, toResponse, EnqueueTelemetry.ContextToStore(send), cancellationToken);
             if (result is { } committed)
             {
-                EnqueueTelemetry.Committed(send, committed.Result.Jobs);
+                EnqueueTelemetry.Committed(send, committed.Result.Inserted);
             }
 
             return result;

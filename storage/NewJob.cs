@@ -56,6 +56,9 @@ public sealed record EnqueueResult(IReadOnlyList<Contracts.Job> Jobs, IReadOnlyL
 {
     /// <summary>Whether at least one job was inserted.</summary>
     public bool AnyInserted => Duplicates.Any(duplicate => !duplicate);
+
+    /// <summary>The jobs this enqueue inserted, leaving out the existing jobs returned for unique members.</summary>
+    public IReadOnlyList<Contracts.Job> Inserted => Jobs.Where((_, i) => !Duplicates[i]).ToList();
 }
 
 /// <summary>A per-key cap on running jobs.</summary>
