@@ -17,6 +17,7 @@ internal static class ProblemPipeline
         app.UseMiddleware<ProblemMiddleware>();
         app.UseStatusCodePages(context => WriteStatusProblemAsync(context.HttpContext));
         app.Use(RejectOversizedBodyAsync);
+        app.Use(RejectRepeatedQueryParametersAsync);
     }
 
     /// <summary>Adds the middleware that needs the matched endpoint, so it must run after routing.</summary>
@@ -49,6 +50,27 @@ internal static class ProblemPipeline
         }
 
         return next(context);
+    }
+
+    // No API parameter takes several values, and binding keeps only one of a repeated parameter,
+    // so '?queue=a&queue=b' would silently filter on one of them. It gets a 400 naming it instead.
+    private static Task RejectRepeatedQueryParametersAsync(HttpContext context, RequestDelegate next)
+    {
+        if (!context.Request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase))
+        {
+            return next(context);
+        }
+
+        var repeated = context.Request.Query.Where(parameter => parameter.Value.Count > 1).Select(parameter => parameter.Key).ToList();
+        if (repeated.Count == 0)
+        {
+            return next(context);
+        }
+
+        var errors = repeated.ToDictionary(
+            name => name, name => new[] { $"{name} may appear once in the query string; it appears more than once." }, StringComparer.Ordinal);
+        return ProblemMiddleware.WriteAsync(context, ApiProblem.Create(context, StatusCodes.Status400BadRequest,
+            ProblemTypes.ValidationFailed, $"The query string repeats: {string.Join(", ", repeated)}. See 'errors' for each.", errors));
     }
 
     // Routing returns 415 for a wrong Content-Type, but a request with none reaches FastEndpoints,

@@ -129,4 +129,17 @@ public sealed class ListTests(ApiHost api)
         Assert.Equal(200, single.Status);
         Assert.Equal(200, page.Status);
     }
+
+    [Theory]
+    [InlineData("/v1/jobs?queue=a&queue=b", "queue")]
+    [InlineData("/v1/jobs?kind=noop&kind=echo", "kind")]
+    [InlineData("/v1/jobs/count?queue=a&queue=b", "queue")]
+    public async Task Repeated_query_parameter_gets_400(string url, string parameter)
+    {
+        var response = await api.GetAsync(url);
+
+        Assert.Equal(400, response.Status);
+        Assert.Equal("application/problem+json", response.ContentType);
+        Assert.Equal([parameter], response.ErrorFields);
+    }
 }

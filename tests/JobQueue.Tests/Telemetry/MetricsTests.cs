@@ -96,6 +96,32 @@ public sealed partial class MetricsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Duplicate_enqueue_is_not_counted()
+    {
+        var statuses = new List<int>();
+        for (var i = 0; i < 3; i++)
+        {
+            var result = await _host.Scenario(s =>
+            {
+                s.Post.Json(new EnqueueJobRequest
+                {
+                    Kind = "noop",
+                    Queue = _queue,
+                    DelaySeconds = 3600,
+                    Unique = new UniqueSpec { Key = "counted-once" },
+                }).ToUrl("/v1/jobs");
+                s.IgnoreStatusCode();
+            });
+            statuses.Add(result.Context.Response.StatusCode);
+        }
+
+        var scrape = await ScrapeAsync();
+
+        Assert.Equal([201, 200, 200], statuses);
+        Assert.Equal(1, scrape.Sum("jobqueue_jobs_enqueued_total", Queue));
+    }
+
+    [Fact]
     public async Task Latency_grows_while_jobs_wait()
     {
         await _host.Scenario(s =>
