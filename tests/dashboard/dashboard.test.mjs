@@ -136,6 +136,8 @@ test('jobs page filters by queue, error text and arguments', async () => {
   await page.fill('#job-filters input[name="error"]', token.toUpperCase());
   await page.click('#job-filters button[type="submit"]');
   await page.locator(`#jobs tr[data-id="${other.id}"]`).waitFor({ state: 'detached' });
+  // The old rows go before the new page arrives, so wait for the kept rows before counting.
+  for (const job of failed) await page.locator(`#jobs tr[data-id="${job.id}"]`).waitFor();
   assert.equal(await page.locator('#jobs tbody tr').count(), 2, 'the error filter keeps the two failed jobs');
   assert.match(page.url(), /error=DECLINED/);
 
@@ -143,6 +145,7 @@ test('jobs page filters by queue, error text and arguments', async () => {
   await page.fill('#job-filters input[name="args"]', `{"customer": "c-${suffix}"}`);
   await page.click('#job-filters button[type="submit"]');
   await page.locator(`#jobs tr[data-id="${failed[0].id}"]`).waitFor({ state: 'detached' });
+  await page.locator(`#jobs tr[data-id="${other.id}"]`).waitFor();
   assert.deepEqual(await page.locator('#jobs tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.id)), [String(other.id)]);
 
   await page.click('.tabs a[data-state="discarded"]');
