@@ -70,8 +70,13 @@ public sealed partial class MetricsTests : IAsyncLifetime
             await _database.Jobs.WaitForFinalAsync(id);
         }
 
-        // Counters are final once the jobs are, but the depth gauge follows its refresh interval.
-        var after = await ScrapeUntilAsync(s => s.Sum("jobqueue_queue_depth", Queue, "jobqueue_job_state=\"scheduled\"") == 1);
+        // A worker records an attempt's instruments after its outcome is stored, and the depth
+        // gauge follows its refresh interval, so the scrape waits for all of them.
+        var after = await ScrapeUntilAsync(s =>
+            s.Sum("jobqueue_queue_depth", Queue, "jobqueue_job_state=\"scheduled\"") == 1
+            && s.Sum("messaging_process_duration_seconds_count", Queue) >= 5
+            && s.Sum("jobqueue_job_queue_wait_seconds_count", Queue) >= 5
+            && s.Sum("jobqueue_jobs_completed_total", Queue) + s.Sum("jobqueue_jobs_failed_total", Queue) >= 5);
 
         Assert.Equal(5, after.Sum("jobqueue_jobs_enqueued_total", Queue));
         Assert.Equal(5, after.Sum("jobqueue_jobs_started_total", Queue));
