@@ -561,4 +561,13 @@ internal static partial class JobSql
     /// order and stops at the limit, whatever the statistics estimate.
     /// </summary>
     public static readonly string[] ClaimPlannerSettings = ["SET LOCAL enable_bitmapscan = off", "SET LOCAL enable_sort = off"];
+
+    /// <summary>
+    /// Turns off JIT compilation for the claim's transaction. The claim runs as a prepared
+    /// statement whose generic plan cannot know its LIMIT, so the planner's cost estimate passes
+    /// <c>jit_above_cost</c> although the claim reads a few index pages. Compiling its
+    /// expressions then took about 40 ms per claim, twenty times the claim itself, and cut the
+    /// drain rate by a factor of five.
+    /// </summary>
+    public const string ClaimJitOff = "SET LOCAL jit = off";
 }

@@ -31,6 +31,7 @@ public sealed partial class JobStore
             {
                 // One round trip: the planner settings, scoped to this transaction, then the claim.
                 await using var batch = new NpgsqlBatch(connection, transaction);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(JobSql.ClaimJitOff));
                 // NOTE: the per-queue claim keeps the planner's choice: its outer ORDER BY always
                 // sorts, and with sorts disabled the planner picked plans that took seconds.
                 if (!ReferenceEquals(sql, JobSql.JobClaimInQueues))
