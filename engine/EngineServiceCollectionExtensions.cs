@@ -96,6 +96,7 @@ public static class EngineServiceCollectionExtensions
 
         services.AddJobHandler<NoopHandler>(NoopHandler.Kind);
         services.AddJobHandler<EchoHandler>(EchoHandler.Kind);
+        services.AddJobHandler<ClockHandler>(ClockHandler.Kind);
         services.AddJobHandler<SleepHandler>(SleepHandler.Kind);
         services.AddJobHandler<FailHandler>(FailHandler.Kind);
         return services;

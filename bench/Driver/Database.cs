@@ -52,14 +52,14 @@ internal sealed class Database(BenchOptions options)
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "SELECT id, extract(epoch FROM attempted_at) * 1000 FROM jobqueue.jobs WHERE id = ANY($1) AND attempted_at IS NOT NULL",
+            "SELECT id, (result->>'started_at_ms')::float8 FROM jobqueue.jobs WHERE id = ANY($1) AND result ? 'started_at_ms'",
             connection);
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
         await using var reader = await command.ExecuteReaderAsync();
         var starts = new Dictionary<long, double>();
         while (await reader.ReadAsync())
         {
-            starts[reader.GetInt64(0)] = (double)reader.GetDecimal(1);
+            starts[reader.GetInt64(0)] = reader.GetDouble(1);
         }
 
         return starts;

@@ -46,7 +46,7 @@ internal sealed class BenchOptions
     public int WorkerHealthPort => Int("worker-port", 56012);
 
     /// <summary>Worker:Queues of the worker host, in GoodJob's syntax.</summary>
-    public string WorkerQueues => Text("worker-queues", "*:50");
+    public string WorkerQueues => Text("worker-queues", "*:10");
 
     /// <summary>Upper bound of a whole measurement, in seconds; loops stop there.</summary>
     public double TimeLimitSeconds => Double("time-limit", 120);

@@ -78,6 +78,12 @@ if (workload == "single")
 {
     var clients = (int)Num("clients", 32);
     ClosedLoop(clients, Math.Min(1000, jobs / 5), i => client.Enqueue(() => BenchJobs.Noop(i)));
+
+    // The same load for the warm-up seconds first, so that the measurement sees a warmed-up process.
+    var measureBy = deadline;
+    deadline = DateTime.UtcNow.AddSeconds(Math.Min(Num("warmup", 0), (measureBy - DateTime.UtcNow).TotalSeconds));
+    ClosedLoop(clients, 10_000_000, i => client.Enqueue(() => BenchJobs.Noop(i)));
+    deadline = measureBy;
     var (done, seconds) = ClosedLoop(clients, jobs, i => client.Enqueue(() => BenchJobs.Noop(i)));
     record = new() { ["value"] = Math.Round(done / seconds, 1), ["unit"] = "jobs/s", ["jobs"] = done, ["clients"] = clients };
 }

@@ -17,9 +17,13 @@ const { values: opt } = parseArgs({
     jobs: { type: "string", default: "10000" }, clients: { type: "string", default: "32" },
     batch: { type: "string", default: "1000" }, rate: { type: "string", default: "20" },
     seconds: { type: "string", default: "10" }, "time-limit": { type: "string", default: "60" },
+    warmup: { type: "string", default: "0" },
   },
 });
 const jobs = Number(opt.jobs), clients = Number(opt.clients), batch = Number(opt.batch);
+// Seconds of the same enqueue load before a single or bulk measurement, so that it measures a
+// warmed-up process; every system gets the same.
+const warmupMs = Number(opt.warmup) * 1000;
 const timeLimitMs = Number(opt["time-limit"]) * 1000;
 const fast = opt.config === "fast";
 const dbUrl = (() => { const u = new URL(opt.pg); u.pathname = "/" + opt.db; return u.toString(); })();
@@ -177,10 +181,12 @@ async function main() {
   try {
     if (opt.workload === "single") {
       await closedLoop(clients, Math.min(1000, jobs / 5), deadline, (i) => producer.one(i));
+      await closedLoop(clients, 1e7, Math.min(deadline, nowMs() + warmupMs), (i) => producer.one(1e7 + i));
       const { done, seconds } = await closedLoop(clients, jobs, deadline, (i) => producer.one(i));
       record = { value: done / seconds, unit: "jobs/s", jobs: done, clients };
     } else if (opt.workload === "bulk") {
       const loops = 4;
+      await closedLoop(loops, 1e4, Math.min(deadline, nowMs() + warmupMs), (i) => producer.many(1e7 + i * batch, batch));
       const { done, seconds } = await closedLoop(loops, Math.ceil(jobs / batch), deadline, (i) => producer.many(i * batch, batch));
       record = { value: (done * batch) / seconds, unit: "jobs/s", jobs: done * batch, clients: loops, batch };
     } else if (opt.workload === "drain") {

@@ -32,8 +32,11 @@ public sealed partial class JobRunner(
     /// <summary>
     /// Runs the attempt and stores its outcome. Database errors while storing are retried, then
     /// logged; a shutdown that cuts the write short surfaces as <see cref="OperationCanceledException"/>.
+    /// <paramref name="dispatched"/>, when given, is called once the handler or delivery has
+    /// ended and before the outcome is written, or not at all when the attempt never started.
+    /// The attempt keeps its lease, renewed by the lease keeper, until the outcome is stored.
     /// </summary>
-    public async Task RunAsync(Job job, DateTimeOffset claimSentAt, CancellationToken stoppingToken)
+    public async Task RunAsync(Job job, DateTimeOffset claimSentAt, CancellationToken stoppingToken, Action? dispatched = null)
     {
         using var attempt = new RunningAttempt(job.Id, job.Attempt, job.Queue, job.Kind, timeProvider.GetUtcNow())
         {
@@ -55,6 +58,7 @@ public sealed partial class JobRunner(
             }
 
             var outcome = await DispatchAsync(job, attempt);
+            dispatched?.Invoke();
             if (outcome is not null)
             {
                 await RecordAsync(job, outcome, telemetry, stoppingToken);

@@ -20,6 +20,24 @@ public sealed class EchoHandler : IJobHandler
 }
 
 /// <summary>
+/// Completes at once with <c>{"started_at_ms": T}</c>, where T is the worker's clock in Unix
+/// milliseconds (with a fraction) when the handler started. Compared with the time the enqueue
+/// returned, it gives the delay from enqueue to start as a handler sees it; bench/run measures
+/// latency with it.
+/// </summary>
+public sealed class ClockHandler(TimeProvider timeProvider) : IJobHandler
+{
+    public const string Kind = "clock";
+
+    public Task<object?> HandleAsync(JobContext job, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        var unixMs = (now - DateTimeOffset.UnixEpoch).Ticks / (double)TimeSpan.TicksPerMillisecond;
+        return Task.FromResult<object?>(new { started_at_ms = unixMs });
+    }
+}
+
+/// <summary>
 /// Waits <c>args.ms</c> milliseconds (0 to 86,400,000), then completes with <c>{"slept_ms": ms}</c>.
 /// Stops early when the attempt is cancelled or times out.
 /// </summary>

@@ -37,6 +37,20 @@ public sealed class WorkerTests(TestDatabase database) : IClassFixture<TestDatab
     }
 
     [Fact]
+    public async Task Clock_job_reports_when_its_handler_started()
+    {
+        using var host = await StartWorkerAsync();
+        var job = await EnqueueAsync(Job("clock", "{}"));
+
+        var done = await database.Jobs.WaitForFinalAsync(job.Id);
+
+        Assert.Equal(JobState.Completed, done.State);
+        var startedAt = DateTimeOffset.UnixEpoch.AddMilliseconds(done.Result!.Value.GetProperty("started_at_ms").GetDouble());
+        Assert.InRange(startedAt, done.AttemptedAt!.Value.AddSeconds(-1), done.FinishedAt!.Value.AddSeconds(1));
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task Failing_job_retries_then_is_discarded()
     {
         using var host = await StartWorkerAsync();
