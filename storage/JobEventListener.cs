@@ -153,9 +153,12 @@ public sealed partial class JobEventListener(
         {
             Publish(new JobEvent(JobEventType.Available, Queue: args.Payload));
         }
-        else if (args.Channel == JobSql.FinishedChannel && long.TryParse(args.Payload, out var id))
+        else if (args.Channel == JobSql.FinishedChannel)
         {
-            Publish(new JobEvent(JobEventType.Finished, Id: id));
+            foreach (var id in JobFinishedListener.ParseIds(args.Payload))
+            {
+                Publish(new JobEvent(JobEventType.Finished, Id: id));
+            }
         }
     }
 

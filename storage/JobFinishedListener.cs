@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -18,7 +19,18 @@ public sealed partial class JobFinishedListener(
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Most ids in one notification on the finished channel: 300 ids of at most 19 digits and
+    /// their commas stay below PostgreSQL's payload limit of 8,000 bytes.
+    /// </summary>
+    public const int MaxIdsPerNotification = 300;
+
     private readonly Dictionary<long, List<TaskCompletionSource>> _waiters = [];
+
+    /// <summary>The job ids in a payload of the finished channel; parts that are not ids are skipped.</summary>
+    public static IEnumerable<long> ParseIds(string payload) =>
+        payload.Split(',').Select(part => long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : -1)
+            .Where(id => id >= 0);
     private readonly Lock _lock = new();
 
     /// <summary>
@@ -91,16 +103,19 @@ public sealed partial class JobFinishedListener(
 
     private void OnNotification(object sender, NpgsqlNotificationEventArgs args)
     {
-        if (!long.TryParse(args.Payload, out var id))
-        {
-            return;
-        }
-
         lock (_lock)
         {
-            if (_waiters.TryGetValue(id, out var list))
+            if (_waiters.Count == 0)
             {
-                list.ForEach(signal => signal.TrySetResult());
+                return;
+            }
+
+            foreach (var id in ParseIds(args.Payload))
+            {
+                if (_waiters.TryGetValue(id, out var list))
+                {
+                    list.ForEach(signal => signal.TrySetResult());
+                }
             }
         }
     }

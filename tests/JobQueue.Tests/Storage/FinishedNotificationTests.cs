@@ -123,4 +123,35 @@ public sealed class FinishedNotificationTests(TestDatabase database) : IClassFix
 
         Assert.Equal([late.Id.ToString()], sent);
     }
+
+    [Fact]
+    public async Task Coalesced_completions_notify_each_job_once_in_bounded_payloads()
+    {
+        var queue = UniqueQueue();
+        await database.Jobs.InsertManyAsync(
+            Enumerable.Range(0, 700).Select(_ => new NewJob(queue, "noop", "{}", 0, 1, null, [], null, null)).ToList(),
+            CancellationToken.None);
+        var claimed = await database.Jobs.ClaimAsync(new QueueFilter([queue], false), 700, "w1", Lease, CancellationToken.None);
+        Assert.Equal(700, claimed.Count);
+
+        var sent = await NotificationsOfAsync(async () =>
+        {
+            var completed = await Task.WhenAll(claimed.Select(job =>
+                database.Jobs.CompleteCoalescedAsync(job.Id, job.Attempt, null, CancellationToken.None)));
+            Assert.All(completed, Assert.True);
+        });
+
+        Assert.All(sent, payload => Assert.InRange(payload.Split(',').Length, 1, JobFinishedListener.MaxIdsPerNotification));
+        Assert.All(sent, payload => Assert.True(payload.Length < 8000, $"A payload of {payload.Length} bytes."));
+        var ids = sent.SelectMany(JobFinishedListener.ParseIds).ToList();
+        Assert.Equal(claimed.Select(job => job.Id).Order(), ids.Order());
+    }
+
+    [Fact]
+    public void Finished_payload_parses_to_its_ids()
+    {
+        Assert.Equal([42L], JobFinishedListener.ParseIds("42"));
+        Assert.Equal([1L, 22L, 333L], JobFinishedListener.ParseIds("1,22,333"));
+        Assert.Equal([7L], JobFinishedListener.ParseIds("x,7,,-3"));
+    }
 }
