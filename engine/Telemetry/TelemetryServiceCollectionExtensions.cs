@@ -23,6 +23,7 @@ public static class TelemetryServiceCollectionExtensions
     /// and the .NET runtime's, and the queue depth collector. Traces, metrics and logs are exported
     /// over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; the other standard <c>OTEL_*</c>
     /// variables (protocol, headers, service name, resource attributes) apply as the SDK reads them.
+    /// Spans are recorded as <c>Telemetry:Tracing</c> says (by default only while exported).
     /// Hosts add their own instrumentation and the Prometheus exporter in the callbacks.
     /// </summary>
     public static IHostApplicationBuilder AddJobQueueTelemetry(
@@ -37,6 +38,8 @@ public static class TelemetryServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<TelemetryOptions>>(new TelemetryOptionsValidation());
         services.AddHostedService<QueueDepthCollector>();
 
+        var exporting = !string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable]);
+        var tracingSetting = builder.Configuration[$"{TelemetryOptions.SectionName}:{nameof(TelemetryOptions.Tracing)}"];
         var otel = services.AddOpenTelemetry()
             .ConfigureResource(resource =>
             {
@@ -45,24 +48,30 @@ public static class TelemetryServiceCollectionExtensions
                 {
                     resource.AddService(serviceName, serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId);
                 }
-            })
-            .WithTracing(trace =>
+            });
+
+        // An invalid value fails at start-up through the options validation above.
+        if (TelemetryOptions.TracingModeOf(tracingSetting, exporting) == true)
+        {
+            otel.WithTracing(trace =>
             {
                 trace.AddSource(JobQueueTelemetry.Name, WebhookDispatcher.ActivitySourceName)
                     .AddNpgsql()
                     .AddHttpClientInstrumentation();
                 tracing?.Invoke(trace);
-            })
-            .WithMetrics(meter =>
-            {
-                meter.AddMeter(JobQueueTelemetry.Name)
-                    .AddNpgsqlInstrumentation()
-                    .AddHttpClientInstrumentation()
-                    .AddRuntimeInstrumentation();
-                metrics?.Invoke(meter);
             });
+        }
 
-        if (!string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable]))
+        otel.WithMetrics(meter =>
+        {
+            meter.AddMeter(JobQueueTelemetry.Name)
+                .AddNpgsqlInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation();
+            metrics?.Invoke(meter);
+        });
+
+        if (exporting)
         {
             // Logs go through OpenTelemetry only when they are exported, so a host without a
             // collector does not pay for it.

@@ -32,6 +32,7 @@ public sealed class TracingTests : IAsyncLifetime
         {
             builder.UseSetting("ConnectionStrings:JobQueue", _database.ConnectionString);
             builder.UseSetting("Api:Auth:Mode", "none");
+            builder.UseSetting("Telemetry:Tracing", "on");
             builder.UseSetting("Api:ExecutionMode", "async");
             builder.UseSetting("Worker:Queues", _queue + ":2");
             builder.UseSetting("Worker:PollInterval", "00:00:00.200");
