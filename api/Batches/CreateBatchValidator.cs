@@ -22,7 +22,7 @@ public sealed class CreateBatchValidator : Validator<CreateBatchRequest>
 
         RuleForEach(batch => batch.Jobs)
             .NotNull().WithMessage("A job must be an object, not null.")
-            .SetValidator(new JobRequestRules(options))
+            .SetValidator(new JobRequestRules(options, () => Resolve<IOptions<ApiOptions>>().Value.UrlPolicy))
             .When(batch => batch.Jobs.Count <= CreateBatchRequest.MaxJobs);
 
         RuleForEach(batch => batch.Jobs)
@@ -44,7 +44,7 @@ public sealed class CreateBatchValidator : Validator<CreateBatchRequest>
             .WithMessage($"callback_url must be an absolute http or https URL of at most {MaxCallbackUrlLength} characters.");
 
         RuleFor(batch => batch.Callback!)
-            .SetValidator(new JobRequestRules(options))
+            .SetValidator(new JobRequestRules(options, () => Resolve<IOptions<ApiOptions>>().Value.UrlPolicy))
             .When(batch => batch.Callback is not null);
 
         RuleFor(batch => batch.Callback!.RunAt)

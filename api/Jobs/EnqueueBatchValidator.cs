@@ -17,7 +17,7 @@ public sealed class EnqueueBatchValidator : Validator<EnqueueBatchRequest>
 
         RuleForEach(batch => batch.Jobs)
             .NotNull().WithMessage("A job must be an object, not null.")
-            .SetValidator(new JobRequestRules(options))
+            .SetValidator(new JobRequestRules(options, () => Resolve<IOptions<ApiOptions>>().Value.UrlPolicy))
             .When(batch => batch.Jobs.Count <= EnqueueBatchRequest.MaxJobs);
     }
 }

@@ -8,6 +8,6 @@ public sealed class EnqueueJobValidator : Validator<EnqueueJobRequest>
 {
     public EnqueueJobValidator(IOptions<ApiOptions> options)
     {
-        Include(new JobRequestRules(options));
+        Include(new JobRequestRules(options, () => Resolve<IOptions<ApiOptions>>().Value.UrlPolicy));
     }
 }

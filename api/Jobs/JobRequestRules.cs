@@ -35,8 +35,14 @@ public sealed class JobRequestRules : AbstractValidator<EnqueueJobRequest>
     private static bool IsValidLimitKey(string? key) =>
         key is { Length: > 0 and <= MaxLimitKeyLength } && !TextRules.HasControlCharacter(key) && TextRules.IsWellFormedUtf16(key);
 
-    public JobRequestRules(IOptions<ApiOptions> options)
+    /// <param name="options">Settings read once, when the validator is built.</param>
+    /// <param name="urlPolicy">
+    /// The URL policy of the host that serves the request, read at each validation: FastEndpoints
+    /// builds a validator once per process, and a process can hold several hosts (tests do).
+    /// </param>
+    public JobRequestRules(IOptions<ApiOptions> options, Func<JobUrlPolicy> urlPolicy)
     {
+        ArgumentNullException.ThrowIfNull(urlPolicy);
         ArgumentNullException.ThrowIfNull(options);
         var maxArgsBytes = options.Value.MaxArgsBytes;
 
@@ -131,14 +137,21 @@ public sealed class JobRequestRules : AbstractValidator<EnqueueJobRequest>
             .OverridePropertyName("unique.period_seconds")
             .When(job => job.Unique?.PeriodSeconds is not null);
 
-        var urls = options.Value.UrlPolicy;
-        RuleFor(job => job.WebhookUrl)
-            .Must(url => url is null || urls.CheckJobUrl(url, "webhook_url") is null)
-            .WithMessage((_, url) => urls.CheckJobUrl(url!, "webhook_url"));
+        RuleFor(job => job.WebhookUrl).Custom((url, context) =>
+        {
+            if (url is not null && urlPolicy().CheckJobUrl(url, "webhook_url") is { } problem)
+            {
+                context.AddFailure(problem);
+            }
+        });
 
-        RuleFor(job => job.CallbackUrl)
-            .Must(url => url is null || urls.CheckJobUrl(url, "callback_url") is null)
-            .WithMessage((_, url) => urls.CheckJobUrl(url!, "callback_url"));
+        RuleFor(job => job.CallbackUrl).Custom((url, context) =>
+        {
+            if (url is not null && urlPolicy().CheckJobUrl(url, "callback_url") is { } problem)
+            {
+                context.AddFailure(problem);
+            }
+        });
 
         RuleFor(job => job.Args)
             .Custom((args, context) =>

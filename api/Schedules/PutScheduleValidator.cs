@@ -43,7 +43,7 @@ public sealed class PutScheduleValidator : Validator<PutScheduleRequest>
         RuleFor(r => r.Job).NotNull().WithMessage("job is required, with at least its kind.").OverridePropertyName("job");
 
         RuleFor(r => ToEnqueueRequest(r.Job!))
-            .SetValidator(new JobRequestRules(options))
+            .SetValidator(new JobRequestRules(options, () => Resolve<IOptions<ApiOptions>>().Value.UrlPolicy))
             .OverridePropertyName("job")
             .When(r => r.Job is not null);
 
