@@ -117,11 +117,15 @@ internal static class WebhookEndpointSql
                OR (job.kind = ANY (e.kinds) AND (job.concurrency_key IS NULL OR job.rate_limit_key IS NULL)))
         """;
 
-    /// <summary>Records webhook attempt $2 of job $1; a second record of the same attempt is ignored.</summary>
-    public const string JobAttemptInsert = """
+    /// <summary>
+    /// Records webhook attempts, one per element of the arrays $1 (job ids) to $10; a second
+    /// record of the same attempt is ignored.
+    /// </summary>
+    public const string JobAttemptInsertMany = """
         INSERT INTO jobqueue.job_attempts
             (job_id, attempt, started_at, latency_ms, url, endpoint_id, status_code, response_headers, response_body, error)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        SELECT * FROM unnest($1::bigint[], $2::integer[], $3::timestamptz[], $4::float8[], $5::text[],
+                             $6::bigint[], $7::integer[], $8::jsonb[], $9::text[], $10::text[])
         ON CONFLICT (job_id, attempt) DO NOTHING
         """;
 

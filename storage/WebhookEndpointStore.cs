@@ -90,25 +90,40 @@ public sealed class WebhookEndpointStore(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    /// <summary>Stores the record of one webhook attempt.</summary>
-    public async Task RecordAttemptAsync(AttemptRecord record, CancellationToken cancellationToken)
+    // Records that arrive together share one INSERT and one commit: a commit per delivery held
+    // a webhook drain to about one fsync per job.
+    private StatementBatcher<AttemptRecord, bool>? _records;
+
+    /// <summary>
+    /// Stores the record of one webhook attempt, in one statement with the other records waiting
+    /// at the time. Cancelling stops the wait; the record may still be stored.
+    /// </summary>
+    public Task RecordAttemptAsync(AttemptRecord record, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(WebhookEndpointSql.JobAttemptInsert);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = record.JobId });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = record.Attempt });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = record.StartedAt.ToUniversalTime() });
-        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = record.LatencyMs });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = record.Url });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)record.EndpointId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)record.StatusCode ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+        var batcher = LazyInitializer.EnsureInitialized(
+            ref _records, () => new StatementBatcher<AttemptRecord, bool>(RecordAttemptsAsync, maxBatch: 500, maxConcurrent: 2));
+        return batcher.RunAsync(record, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<bool>> RecordAttemptsAsync(IReadOnlyList<AttemptRecord> records)
+    {
+        await using var command = dataSource.CreateCommand(WebhookEndpointSql.JobAttemptInsertMany);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = records.Select(r => r.JobId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = records.Select(r => r.Attempt).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = records.Select(r => r.StartedAt.ToUniversalTime()).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = records.Select(r => r.LatencyMs).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = records.Select(r => r.Url).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = records.Select(r => r.EndpointId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = records.Select(r => r.StatusCode).ToArray() });
         command.Parameters.Add(new NpgsqlParameter
         {
-            Value = JsonSerializer.Serialize(record.ResponseHeaders),
-            NpgsqlDbType = NpgsqlDbType.Jsonb,
+            Value = records.Select(r => JsonSerializer.Serialize(r.ResponseHeaders)).ToArray(),
+            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb,
         });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)Clean(record.ResponseBody) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)Clean(record.Error) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = records.Select(r => Clean(r.ResponseBody)).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = records.Select(r => Clean(r.Error)).ToArray() });
+        await command.ExecuteNonQueryAsync();
+        return records.Select(_ => true).ToList();
     }
 
     /// <summary>Returns the webhook attempts of job <paramref name="jobId"/>, oldest first.</summary>

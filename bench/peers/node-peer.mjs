@@ -100,7 +100,9 @@ function startWorker() {
     child.on("exit", (code) => { if (code) reject(new Error(`worker exited with ${code}`)); });
   });
   state.report = () => new Promise((resolve) => {
-    const timer = setTimeout(() => { child.kill("SIGKILL"); resolve([]); }, 15000);
+    // The starts arrive before the worker stops; a worker that does not stop within 15 s is
+    // killed, and the starts it already sent still count.
+    const timer = setTimeout(() => { child.kill("SIGKILL"); resolve(state.starts ?? []); }, 15000);
     child.once("exit", () => { clearTimeout(timer); resolve(state.starts ?? []); });
     child.send({ type: "report" });
   });
