@@ -20,7 +20,7 @@ public sealed partial class JobFinishedListener(
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Most ids in one notification on the finished channel: 300 ids of at most 19 digits and
+    /// Maximum ids in one notification on the finished channel. 300 ids of at most 19 digits and
     /// their commas stay below PostgreSQL's payload limit of 8,000 bytes.
     /// </summary>
     public const int MaxIdsPerNotification = 300;

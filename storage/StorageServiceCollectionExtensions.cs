@@ -70,9 +70,10 @@ public static class StorageServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Statements prepared on the server after their second use, unless the connection string
-    /// sets <c>Max Auto Prepare</c> itself or a direct connection string says that the pooled one
-    /// goes through a pooler, which may not keep prepared statements.
+    /// Maximum statements that each pooled connection prepares on the server, after their second
+    /// use. Not applied when the connection string sets <c>Max Auto Prepare</c> itself, or when a
+    /// direct connection string is configured: then the pooled one goes through a pooler, which
+    /// may not keep prepared statements.
     /// </summary>
     public const int DefaultMaxAutoPrepare = 64;
 

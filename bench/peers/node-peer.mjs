@@ -100,7 +100,7 @@ function startWorker() {
     child.on("exit", (code) => { if (code) reject(new Error(`worker exited with ${code}`)); });
   });
   state.report = () => new Promise((resolve) => {
-    // The starts arrive before the worker stops; a worker that does not stop within 15 s is
+    // The worker sends its starts before it stops. A worker that does not stop within 15 s is
     // killed, and the starts it already sent still count.
     const timer = setTimeout(() => { child.kill("SIGKILL"); resolve(state.starts ?? []); }, 15000);
     child.once("exit", () => { clearTimeout(timer); resolve(state.starts ?? []); });

@@ -13,9 +13,10 @@ namespace JobQueue.Engine.Execution;
 /// One isolated pool: claims due jobs of its queues, never more than it has free slots, and runs
 /// each in its own task. It claims when woken (a notification for one of its queues, a freed
 /// slot while work is pending) or when the poll interval passes, and keeps claiming while full
-/// batches come back. A slot frees when its handler returns; the outcome is written after that,
-/// in a batch with other outcomes, while the slot already runs the next job. At most as many
-/// outcomes as there are slots wait for their write, so a slow database slows the claims too.
+/// batches come back. A slot frees when its handler returns. The outcome is written after that,
+/// in a batch with other outcomes, while the slot already runs the next job. The pool stops
+/// claiming while as many outcomes as it has slots wait for their write, so a slow database
+/// slows the claims too.
 /// </summary>
 internal sealed partial class WorkerPool : IDisposable
 {

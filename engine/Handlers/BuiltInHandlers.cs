@@ -22,8 +22,7 @@ public sealed class EchoHandler : IJobHandler
 /// <summary>
 /// Completes at once with <c>{"started_at_ms": T}</c>, where T is the worker's clock in Unix
 /// milliseconds (with a fraction) when the handler started. Compared with the time the enqueue
-/// returned, it gives the delay from enqueue to start as a handler sees it; bench/run measures
-/// latency with it.
+/// returned, it gives the delay from enqueue to handler start. bench/run measures latency with it.
 /// </summary>
 public sealed class ClockHandler(TimeProvider timeProvider) : IJobHandler
 {

@@ -180,8 +180,8 @@ public sealed class WorkerFaultTests(TestDatabase database, ITestOutputHelper ou
                 $"SIGTERM to {leaving.Name} with {inFlight} deliveries of {LongJobMs} ms in flight", clock);
 
             // The jobs are longer than the shutdown timeout, so the shutdown releases some of them.
-            // Counted from the jobs: a receiver can finish its answer just as the worker gives up
-            // on it, and then the job is released although the receiver answered.
+            // Counted from the jobs, because a receiver can finish its response just as the worker
+            // gives up on it, and then the job is released although the response was sent.
             var released = result.Deliveries
                 .Where(d => d.Worker == leaving.Name && HasError(result.Jobs[d.JobId], d.Attempt, RoundChecks.Shutdown))
                 .ToList();

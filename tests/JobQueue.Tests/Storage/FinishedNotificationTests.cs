@@ -125,7 +125,7 @@ public sealed class FinishedNotificationTests(TestDatabase database) : IClassFix
     }
 
     [Fact]
-    public async Task Coalesced_completions_notify_each_job_once_in_bounded_payloads()
+    public async Task Completion_batch_notifies_each_job_once()
     {
         var queue = UniqueQueue();
         await database.Jobs.InsertManyAsync(
