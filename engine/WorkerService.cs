@@ -189,8 +189,14 @@ public sealed partial class WorkerService(
     // the database busy in one long burst.
     private async Task DeleteExpiredAsync(CancellationToken cancellationToken)
     {
-        const int MaxBatchesPerState = 10;
+        // Deletes in short batches until a batch comes back short, for at most one interval, so
+        // that deletion keeps up with any finish rate the database can delete at. A fixed 10
+        // batches per run deleted at most 10,000 rows per interval: a soak at 8,800 jobs per
+        // second with a 10-second interval grew the table to 4.7 million rows under a 1-minute
+        // retention.
         var retention = options.Value.Retention;
+        var budget = options.Value.RetentionInterval;
+        var started = timeProvider.GetTimestamp();
         var total = 0;
         foreach (var (state, age) in new[]
         {
@@ -204,11 +210,11 @@ public sealed partial class WorkerService(
                 continue;
             }
 
-            for (var batch = 0; batch < MaxBatchesPerState; batch++)
+            while (true)
             {
                 var deleted = await store.DeleteFinishedAsync(state, age, MaintenanceBatchSize, cancellationToken);
                 total += deleted;
-                if (deleted < MaintenanceBatchSize)
+                if (deleted < MaintenanceBatchSize || timeProvider.GetElapsedTime(started) >= budget)
                 {
                     break;
                 }
