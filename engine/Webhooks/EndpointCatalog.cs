@@ -12,6 +12,10 @@ public sealed class EndpointCatalog(TimeProvider timeProvider)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<long, RouteCircuit> _circuits = [];
+
+    // Endpoints this worker disabled itself, with the reason and when the disable was stored
+    // (long.MaxValue while the database write is still under way).
+    private readonly Dictionary<long, (string Reason, long MarkedAt)> _disabledHere = [];
     private volatile Snapshot _snapshot = new(new Dictionary<string, ApiEndpoint>(StringComparer.Ordinal));
 
     /// <summary>Whether an endpoint, enabled or not, serves <paramref name="kind"/>.</summary>
@@ -23,12 +27,24 @@ public sealed class EndpointCatalog(TimeProvider timeProvider)
     /// <summary>Number of endpoints in the current snapshot.</summary>
     public int Count => _snapshot.ByKind.Values.Select(e => e.Id).Distinct().Count();
 
-    /// <summary>Replaces the snapshot with <paramref name="rows"/>.</summary>
-    public void Load(IReadOnlyList<WebhookEndpointRow> rows)
+    /// <summary>The timestamp to pass to <see cref="Load"/> as the moment its rows were read.</summary>
+    public long Now() => timeProvider.GetTimestamp();
+
+    /// <summary>
+    /// Replaces the snapshot with <paramref name="rows"/>, read from the database from
+    /// <paramref name="readStarted"/> (a timestamp from <see cref="Now"/>) on. An endpoint this
+    /// worker disabled after that moment stays disabled: the rows may predate the disable.
+    /// </summary>
+    public void Load(IReadOnlyList<WebhookEndpointRow> rows, long readStarted)
     {
         var byKind = new Dictionary<string, ApiEndpoint>(StringComparer.Ordinal);
         lock (_lock)
         {
+            foreach (var id in _disabledHere.Where(pair => pair.Value.MarkedAt < readStarted).Select(pair => pair.Key).ToList())
+            {
+                _disabledHere.Remove(id);
+            }
+
             var live = new HashSet<long>();
             foreach (var row in rows)
             {
@@ -40,6 +56,10 @@ public sealed class EndpointCatalog(TimeProvider timeProvider)
                 }
 
                 var endpoint = ApiEndpoint.From(row, circuit);
+                if (endpoint.Enabled && _disabledHere.TryGetValue(row.Id, out var disabled))
+                {
+                    endpoint = endpoint with { Enabled = false, DisabledReason = disabled.Reason };
+                }
                 foreach (var kind in row.Kinds)
                 {
                     byKind[kind] = endpoint;
@@ -55,16 +75,36 @@ public sealed class EndpointCatalog(TimeProvider timeProvider)
         }
     }
 
-    /// <summary>Marks endpoint <paramref name="id"/> disabled until the next reload says otherwise.</summary>
+    /// <summary>
+    /// Marks endpoint <paramref name="id"/> disabled, at least until <see cref="DisableStored"/>
+    /// is called, and then until a reload whose rows were read after that call.
+    /// </summary>
     public void MarkDisabled(long id, string reason)
     {
         lock (_lock)
         {
+            _disabledHere[id] = (reason, long.MaxValue);
             var byKind = _snapshot.ByKind.ToDictionary(
                 pair => pair.Key,
                 pair => pair.Value.Id == id ? pair.Value with { Enabled = false, DisabledReason = reason } : pair.Value,
                 StringComparer.Ordinal);
             _snapshot = new Snapshot(byKind);
+        }
+    }
+
+    /// <summary>
+    /// Ends the wait that <see cref="MarkDisabled"/> started: the disable of endpoint
+    /// <paramref name="id"/> was written to the database, or could not be, and the next reload
+    /// that reads after this moment decides.
+    /// </summary>
+    public void DisableStored(long id)
+    {
+        lock (_lock)
+        {
+            if (_disabledHere.TryGetValue(id, out var disabled))
+            {
+                _disabledHere[id] = disabled with { MarkedAt = timeProvider.GetTimestamp() };
+            }
         }
     }
 

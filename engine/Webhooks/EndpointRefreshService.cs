@@ -26,7 +26,8 @@ public sealed partial class EndpointRefreshService(
     {
         try
         {
-            catalog.Load(await store.ListAsync(cancellationToken));
+            var readStarted = catalog.Now();
+            catalog.Load(await store.ListAsync(cancellationToken), readStarted);
             if (_failures > 0)
             {
                 LogRecovered(_failures);

@@ -123,6 +123,10 @@ public sealed partial class WebhookDispatcher
             // This worker stops delivering to it anyway; the next 410 another worker gets disables it.
             LogDisableFailed(exception, endpoint.Id);
         }
+        finally
+        {
+            _endpoints.DisableStored(endpoint.Id);
+        }
     }
 
     private async Task RecordAttemptAsync(JobContext job, RouteState state, AttemptObservation observation, TimeSpan latency)
