@@ -33,9 +33,12 @@ internal sealed class AttemptTelemetry : IDisposable
     {
         var tags = JobQueueMetrics.JobTags(job.Queue, job.Kind);
         JobQueueMetrics.Started.Add(1, tags);
-        if (job.AttemptedAt is { } attemptedAt && attemptedAt >= job.ScheduledAt)
+        if (job.AttemptedAt is { } attemptedAt)
         {
-            JobQueueMetrics.QueueWait.Record((attemptedAt - job.ScheduledAt).TotalSeconds, tags);
+            // Both times are PostgreSQL's now(), the start of each statement's transaction. A
+            // claim whose transaction began just before the enqueue's can still see the job, so
+            // attempted_at can precede scheduled_at by a moment; that wait counts as zero.
+            JobQueueMetrics.QueueWait.Record(Math.Max(0, (attemptedAt - job.ScheduledAt).TotalSeconds), tags);
         }
 
         return new AttemptTelemetry(job, StartActivity(job, workerId), timeProvider);
