@@ -79,7 +79,7 @@ if (workload == "single")
     var clients = (int)Num("clients", 32);
     ClosedLoop(clients, Math.Min(1000, jobs / 5), i => client.Enqueue(() => BenchJobs.Noop(i)));
 
-    // The same load for the warm-up seconds first, so that the measurement sees a warmed-up process.
+    // The same load for the warm-up seconds first, so that the measurement runs against a warmed-up process.
     var measureBy = deadline;
     deadline = DateTime.UtcNow.AddSeconds(Math.Min(Num("warmup", 0), (measureBy - DateTime.UtcNow).TotalSeconds));
     ClosedLoop(clients, 10_000_000, i => client.Enqueue(() => BenchJobs.Noop(i)));

@@ -37,7 +37,7 @@ internal sealed class AttemptTelemetry : IDisposable
         {
             // Both times are PostgreSQL's now(), the start of each statement's transaction. A
             // claim whose transaction began just before the enqueue's can still see the job, so
-            // attempted_at can precede scheduled_at by a moment; that wait counts as zero.
+            // attempted_at can precede scheduled_at by a moment. Such a wait counts as zero.
             JobQueueMetrics.QueueWait.Record(Math.Max(0, (attemptedAt - job.ScheduledAt).TotalSeconds), tags);
         }
 

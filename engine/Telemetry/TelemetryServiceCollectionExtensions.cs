@@ -23,7 +23,7 @@ public static class TelemetryServiceCollectionExtensions
     /// and the .NET runtime's, and the queue depth collector. Traces, metrics and logs are exported
     /// over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; the other standard <c>OTEL_*</c>
     /// variables (protocol, headers, service name, resource attributes) apply as the SDK reads them.
-    /// Spans are recorded as <c>Telemetry:Tracing</c> says (by default only while exported).
+    /// <c>Telemetry:Tracing</c> decides whether spans are recorded (by default only while exported).
     /// Hosts add their own instrumentation and the Prometheus exporter in the callbacks.
     /// </summary>
     public static IHostApplicationBuilder AddJobQueueTelemetry(

@@ -25,7 +25,7 @@ public sealed class TracingModeTests(TestDatabase database) : IClassFixture<Test
     [InlineData("off", false)]
     [InlineData("on", true)]
     [InlineData(" ON ", true)]
-    public async Task Spans_are_recorded_only_when_asked_or_exported(string? tracing, bool recorded)
+    public async Task Spans_recorded_when_on_or_exported(string? tracing, bool recorded)
     {
         await using var host = await StartApiAsync(tracing);
 
