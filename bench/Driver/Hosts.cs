@@ -6,8 +6,13 @@ namespace JobQueue.Bench;
 internal sealed class HostProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly string _logPath;
 
-    private HostProcess(Process process) => _process = process;
+    private HostProcess(Process process, string logPath)
+    {
+        _process = process;
+        _logPath = logPath;
+    }
 
     public int Pid => _process.Id;
 
@@ -36,10 +41,27 @@ internal sealed class HostProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new HostProcess(process);
+        return new HostProcess(process, logPath);
     }
 
     public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>The exit code and the last lines of the log, for an error message about a host that stopped.</summary>
+    public string Describe(int lines = 30)
+    {
+        var exited = _process.HasExited;
+        if (exited)
+        {
+            // Waits for the output readers, so that the log holds the host's last words.
+            _process.WaitForExit();
+        }
+
+        var code = exited ? $"exit code {_process.ExitCode}" : "still running";
+        var tail = File.Exists(_logPath) ? File.ReadLines(_logPath).TakeLast(lines) : [];
+        return $"{code}; the last lines of {_logPath}:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}";
+    }
 
     /// <summary>Resident set size from /proc, in MiB; NaN after the process exited.</summary>
     public double RssMiB()
@@ -76,6 +98,7 @@ internal sealed class HostProcess : IAsyncDisposable
             catch (OperationCanceledException)
             {
                 _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
             }
         }
 
@@ -121,6 +144,11 @@ internal sealed class ServiceHosts(BenchOptions options, Database database)
         {
             throw new TimeoutException("The worker's migrate command did not finish within 120 s.");
         }
+
+        if (migrate.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"The worker's migrate command failed: {migrate.Describe()}");
+        }
     }
 
     public async Task<HostProcess> StartApiAsync(IDictionary<string, string>? extra = null)
@@ -140,7 +168,7 @@ internal sealed class ServiceHosts(BenchOptions options, Database database)
         {
             if (api.HasExited)
             {
-                throw new InvalidOperationException($"The API exited at start; see {_logDir}/api.log.");
+                throw new InvalidOperationException($"The API exited at start: {api.Describe()}");
             }
 
             try

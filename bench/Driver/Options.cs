@@ -32,18 +32,18 @@ internal sealed class BenchOptions
     public string Workload => Text("workload", "single");
 
     /// <summary>Admin connection string of the benchmark's PostgreSQL server (database postgres).</summary>
-    public string AdminConnection => Text("pg", "Host=127.0.0.1;Port=56000;Username=postgres;Database=postgres");
+    public string AdminConnection => Text("pg", "Host=127.0.0.1;Port=26000;Username=postgres;Database=postgres");
 
     /// <summary>Folder with the published api/ and worker/ hosts.</summary>
     public string PublishDir => Text("publish", "artifacts/bench/publish");
 
     public string Database => Text("db", "bench_jobqueue");
 
-    public int ApiPort => Int("api-port", 56010);
+    public int ApiPort => Int("api-port", 26010);
 
-    public int ReceiverPort => Int("receiver-port", 56011);
+    public int ReceiverPort => Int("receiver-port", 26011);
 
-    public int WorkerHealthPort => Int("worker-port", 56012);
+    public int WorkerHealthPort => Int("worker-port", 26012);
 
     /// <summary>Worker:Queues of the worker host, in GoodJob's syntax.</summary>
     public string WorkerQueues => Text("worker-queues", "*:10");

@@ -16,7 +16,7 @@ var options = args.Select((a, i) => (a, i)).Where(p => p.a.StartsWith("--", Stri
 string Opt(string name, string fallback) => options.GetValueOrDefault(name, fallback);
 double Num(string name, double fallback) => double.Parse(Opt(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 
-var admin = Opt("pg", "Host=127.0.0.1;Port=56000;Username=postgres;Database=postgres");
+var admin = Opt("pg", "Host=127.0.0.1;Port=26000;Username=postgres;Database=postgres");
 var dbName = Opt("db", "bench_hangfire");
 var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = dbName, MaxPoolSize = 100 }.ConnectionString;
 var fast = Opt("config", "default") == "fast";

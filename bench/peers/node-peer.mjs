@@ -12,7 +12,7 @@ const { values: opt } = parseArgs({
   options: {
     system: { type: "string" }, config: { type: "string", default: "default" },
     workload: { type: "string", default: "single" }, role: { type: "string", default: "producer" },
-    pg: { type: "string", default: "postgres://postgres@127.0.0.1:56000/postgres" },
+    pg: { type: "string", default: "postgres://postgres@127.0.0.1:26000/postgres" },
     db: { type: "string", default: "bench_peer" },
     jobs: { type: "string", default: "10000" }, clients: { type: "string", default: "32" },
     batch: { type: "string", default: "1000" }, rate: { type: "string", default: "20" },
