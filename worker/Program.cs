@@ -28,10 +28,12 @@ if (migrateOnly)
     return 0;
 }
 
+// The health server starts first, so a health address that is taken stops the worker before
+// it claims anything.
+builder.Services.AddHostedService<HealthServer>();
 builder.Services.AddJobQueueScheduleSync();
 builder.Services.AddJobQueueWorker(builder.Configuration);
 builder.AddJobQueueTelemetry("jobqueue-worker", metrics: metrics => metrics.AddPrometheusExporter());
-builder.Services.AddHostedService<HealthServer>();
 if (builder.Configuration.GetValue("Database:MigrateOnStartup", true))
 {
     // Registered first, so the schema exists before the listener and the pools start.
@@ -48,4 +50,10 @@ catch (OptionsValidationException exception)
 {
     await Console.Error.WriteLineAsync($"Invalid configuration: {string.Join(" ", exception.Failures)}");
     return 2;
+}
+catch (IOException exception) when (exception.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+{
+    await Console.Error.WriteLineAsync(
+        $"{exception.Message} Another process is listening there; stop it or choose another address in {HealthServer.UrlsKey}.");
+    return 1;
 }

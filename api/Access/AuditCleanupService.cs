@@ -1,51 +1,19 @@
+using JobQueue.Api.Hosting;
 using JobQueue.Storage;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace JobQueue.Api.Access;
 
-/// <summary>
-/// Deletes audit entries older than <see cref="AuditOptions.Retention"/> every
-/// <see cref="Interval"/>, oldest first, in batches of <see cref="BatchSize"/> and at most
-/// <see cref="MaxBatchesPerRun"/> per run, so one run stays short. Every API process runs it;
-/// <c>SKIP LOCKED</c> lets them share the work.
-/// </summary>
+/// <summary>Deletes audit entries older than <see cref="AuditOptions.Retention"/>, oldest first, every ten minutes.</summary>
 internal sealed class AuditCleanupService(
     AuditStore store, IOptions<AuditOptions> options, TimeProvider timeProvider, ILogger<AuditCleanupService> logger)
-    : BackgroundService
+    : BatchedCleanupService(TimeSpan.FromMinutes(10), timeProvider)
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
-    public const int BatchSize = 1000;
-    public const int MaxBatchesPerRun = 10;
+    protected override Task<int> DeleteBatchAsync(int limit, CancellationToken cancellationToken) =>
+        store.DeleteOlderThanAsync(options.Value.Retention, limit, cancellationToken);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, timeProvider);
-        // The first run waits one interval, so start-up and migrations are done by then.
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                var deleted = 0;
-                for (var batch = 0; batch < MaxBatchesPerRun; batch++)
-                {
-                    var count = await store.DeleteOlderThanAsync(options.Value.Retention, BatchSize, stoppingToken);
-                    deleted += count;
-                    if (count < BatchSize)
-                    {
-                        break;
-                    }
-                }
+    protected override void LogDeleted(int count) => ApiLog.AuditEntriesDeleted(logger, count);
 
-                if (deleted > 0)
-                {
-                    ApiLog.AuditEntriesDeleted(logger, deleted);
-                }
-            }
-            catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
-            {
-                ApiLog.AuditCleanupFailed(logger, exception, Interval.TotalMinutes);
-            }
-        }
-    }
+    protected override void LogFailed(Exception exception, double intervalMinutes) =>
+        ApiLog.AuditCleanupFailed(logger, exception, intervalMinutes);
 }

@@ -44,6 +44,12 @@ internal static class ApiCommands
                     await Console.Error.WriteLineAsync(rejected.Message);
                     return 1;
                 }
+                catch (IOException bindFailed) when (bindFailed.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+                {
+                    await Console.Error.WriteLineAsync(
+                        $"{bindFailed.Message} Another process is listening there; stop it or choose another address with --urls.");
+                    return 1;
+                }
 
                 // Set when the server bound an address that the keyless mode does not allow.
                 return Environment.ExitCode;

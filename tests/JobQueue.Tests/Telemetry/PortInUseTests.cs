@@ -1,0 +1,57 @@
+using System.Net;
+using System.Net.Sockets;
+using JobQueue.Tests.Infrastructure;
+
+namespace JobQueue.Tests.Telemetry;
+
+/// <summary>
+/// A published host whose listening address is taken exits with code 1 and says which address,
+/// rather than crashing with an unhandled exception; a worker does so before its pools start.
+/// </summary>
+public sealed class PortInUseTests(TestDatabase database) : IClassFixture<TestDatabase>
+{
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(60);
+
+    private static string Published(string host, string dll)
+    {
+        var path = Path.Combine(RepositoryRoot.Path, "artifacts", "publish", host, dll);
+        Assert.True(File.Exists(path), $"{path} is missing. Run scripts/publish first (scripts/test does).");
+        return path;
+    }
+
+    [Fact]
+    public async Task Api_on_a_taken_port_exits_with_a_message()
+    {
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)holder.LocalEndpoint).Port}";
+
+        var result = await ServiceProcess.RunAsync("dotnet",
+            [Published("api", "JobQueue.Api.dll"), "--urls", url, "--ConnectionStrings:JobQueue", database.ConnectionString],
+            RunTimeout);
+
+        Assert.True(result.ExitCode == 1, $"exit code {result.ExitCode}\n{result.AllOutput}");
+        Assert.Contains($"{url}: address already in use. Another process is listening there", result.AllOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", result.AllOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("BackgroundService has thrown", result.AllOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Worker_on_a_taken_health_port_exits_with_a_message()
+    {
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)holder.LocalEndpoint).Port}";
+
+        var result = await ServiceProcess.RunAsync("dotnet",
+            [Published("worker", "JobQueue.Worker.dll"), "--Worker:HealthUrls", url, "--Worker:Queues", "port_in_use:1",
+                "--ConnectionStrings:JobQueue", database.ConnectionString],
+            RunTimeout);
+
+        Assert.True(result.ExitCode == 1, $"exit code {result.ExitCode}\n{result.AllOutput}");
+        Assert.Contains($"{url}: address already in use. Another process is listening there", result.AllOutput, StringComparison.Ordinal);
+        Assert.Contains("Worker:HealthUrls", result.AllOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Pool port_in_use:1 started", result.AllOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", result.AllOutput, StringComparison.Ordinal);
+    }
+}
