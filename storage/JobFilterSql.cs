@@ -43,7 +43,9 @@ internal static class JobFilterSql
 
         if (filter.Tag is not null)
         {
-            Where("job.tags @> ARRAY[$?::text]", new NpgsqlParameter<string> { TypedValue = filter.Tag });
+            // The second condition repeats the predicate of the partial index jobs_tagged, which
+            // holds only the jobs that have tags.
+            Where("job.tags @> ARRAY[$?::text] AND job.tags <> '{}'", new NpgsqlParameter<string> { TypedValue = filter.Tag });
         }
 
         if (filter.Error is not null)

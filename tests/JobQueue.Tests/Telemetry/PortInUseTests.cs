@@ -5,7 +5,7 @@ using JobQueue.Tests.Infrastructure;
 namespace JobQueue.Tests.Telemetry;
 
 /// <summary>
-/// A published host whose listening address is taken exits with code 1 and says which address,
+/// A published host whose listening address is taken exits with code 1 and names the address,
 /// rather than crashing with an unhandled exception; a worker does so before its pools start.
 /// </summary>
 public sealed class PortInUseTests(TestDatabase database) : IClassFixture<TestDatabase>
@@ -20,7 +20,7 @@ public sealed class PortInUseTests(TestDatabase database) : IClassFixture<TestDa
     }
 
     [Fact]
-    public async Task Api_on_a_taken_port_exits_with_a_message()
+    public async Task Api_exits_on_taken_port()
     {
         using var holder = new TcpListener(IPAddress.Loopback, 0);
         holder.Start();
@@ -37,7 +37,7 @@ public sealed class PortInUseTests(TestDatabase database) : IClassFixture<TestDa
     }
 
     [Fact]
-    public async Task Worker_on_a_taken_health_port_exits_with_a_message()
+    public async Task Worker_exits_on_taken_health_port()
     {
         using var holder = new TcpListener(IPAddress.Loopback, 0);
         holder.Start();
