@@ -12,10 +12,9 @@ namespace JobQueue.Storage;
 /// </summary>
 public sealed partial class JobStore
 {
-    // Maximum calls per statement, and maximum statements in flight, per JobStore (one per process).
-    private const int MaxBatch = 500;
+    // Inserts may have more statements in flight than the batcher's default, per JobStore (one per
+    // process), because many API requests wait on them at once.
     private const int MaxConcurrentInserts = 4;
-    private const int MaxConcurrentCompletions = 2;
 
     private StatementBatcher<NewJob, Job>? _inserts;
     private StatementBatcher<Completion, bool>? _completions;
@@ -28,7 +27,7 @@ public sealed partial class JobStore
     public Task<Job> InsertCoalescedAsync(NewJob job, CancellationToken cancellationToken)
     {
         var batcher = LazyInitializer.EnsureInitialized(
-            ref _inserts, () => new StatementBatcher<NewJob, Job>(jobs => InsertManyAsync(jobs, CancellationToken.None), MaxBatch, MaxConcurrentInserts));
+            ref _inserts, () => new StatementBatcher<NewJob, Job>(jobs => InsertManyAsync(jobs, CancellationToken.None), maxConcurrent: MaxConcurrentInserts));
         return batcher.RunAsync(job, cancellationToken);
     }
 
@@ -39,7 +38,7 @@ public sealed partial class JobStore
     public Task<bool> CompleteCoalescedAsync(long id, int attempt, string? resultJson, CancellationToken cancellationToken)
     {
         var batcher = LazyInitializer.EnsureInitialized(
-            ref _completions, () => new StatementBatcher<Completion, bool>(CompleteManyAsync, MaxBatch, MaxConcurrentCompletions));
+            ref _completions, () => new StatementBatcher<Completion, bool>(CompleteManyAsync));
         return batcher.RunAsync(new Completion(id, attempt, resultJson), cancellationToken);
     }
 

@@ -19,10 +19,19 @@ internal sealed class StatementBatcher<TItem, TResult>
     private readonly int _maxConcurrent;
     private int _started;
 
+    /// <summary>Items per statement unless the caller sets another limit.</summary>
+    public const int DefaultMaxBatch = 500;
+
+    /// <summary>Statements in flight at once unless the caller sets another limit.</summary>
+    public const int DefaultMaxConcurrent = 2;
+
     /// <param name="execute">Runs the statement for the items and returns one result per item, in order.</param>
     /// <param name="maxBatch">Maximum items per statement.</param>
     /// <param name="maxConcurrent">Maximum statements in flight at once.</param>
-    public StatementBatcher(Func<IReadOnlyList<TItem>, Task<IReadOnlyList<TResult>>> execute, int maxBatch, int maxConcurrent)
+    public StatementBatcher(
+        Func<IReadOnlyList<TItem>, Task<IReadOnlyList<TResult>>> execute,
+        int maxBatch = DefaultMaxBatch,
+        int maxConcurrent = DefaultMaxConcurrent)
     {
         _execute = execute;
         _maxBatch = maxBatch;

@@ -101,7 +101,7 @@ public sealed class WebhookEndpointStore(NpgsqlDataSource dataSource)
     public Task RecordAttemptAsync(AttemptRecord record, CancellationToken cancellationToken)
     {
         var batcher = LazyInitializer.EnsureInitialized(
-            ref _records, () => new StatementBatcher<AttemptRecord, bool>(RecordAttemptsAsync, maxBatch: 500, maxConcurrent: 2));
+            ref _records, () => new StatementBatcher<AttemptRecord, bool>(RecordAttemptsAsync));
         return batcher.RunAsync(record, cancellationToken);
     }
 
