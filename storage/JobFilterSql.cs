@@ -44,7 +44,7 @@ internal static class JobFilterSql
         if (filter.Tag is not null)
         {
             // The second condition repeats the predicate of the partial index jobs_tagged, which
-            // holds only the jobs that have tags.
+            // contains only the jobs that have tags.
             Where("job.tags @> ARRAY[$?::text] AND job.tags <> '{}'", new NpgsqlParameter<string> { TypedValue = filter.Tag });
         }
 

@@ -5,9 +5,9 @@ namespace JobQueue.Api.Hosting;
 /// <summary>
 /// Deletes rows that are no longer needed every <c>interval</c>, in batches of
 /// <see cref="BatchSize"/> and at most <see cref="MaxBatchesPerRun"/> batches per run, so one run
-/// stays short however many rows are due. Every API process runs each cleanup; the deletes use
-/// <c>SKIP LOCKED</c>, so the processes share the work. The first run waits one interval, so
-/// start-up and migrations are done by then.
+/// stays short however many rows are due. Every API process runs each cleanup, and the deletes
+/// use <c>SKIP LOCKED</c> so that the processes share the work. The first run waits one interval,
+/// so start-up and migrations are done by then.
 /// </summary>
 internal abstract class BatchedCleanupService(TimeSpan interval, TimeProvider timeProvider) : BackgroundService
 {

@@ -48,13 +48,13 @@ internal sealed class HostProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>The exit code and the last lines of the log, for an error message about a host that stopped.</summary>
+    /// <summary>Returns the exit code and the last lines of the log, for an error message about a host that stopped.</summary>
     public string Describe(int lines = 30)
     {
         var exited = _process.HasExited;
         if (exited)
         {
-            // Waits for the output readers, so that the log holds the host's last words.
+            // Waits for the output readers, so that the log contains the host's final output.
             _process.WaitForExit();
         }
 

@@ -1,5 +1,5 @@
 -- migration: no-transaction
--- The tag index holds only jobs that have tags. GIN gives a row without tags an entry of its own.
+-- The tag index contains only jobs that have tags. GIN gives a row without tags an entry of its own.
 -- Every state change writes a new row version into every index on the table, so the full index
 -- took three entries for each untagged job: at enqueue, at the claim and at the completion. A
 -- 100,000-job drain ran about 5% faster with the partial index. The tag filter repeats the

@@ -5,8 +5,8 @@ using JobQueue.Tests.Infrastructure;
 namespace JobQueue.Tests.Telemetry;
 
 /// <summary>
-/// A published host whose listening address is taken exits with code 1 and names the address,
-/// rather than crashing with an unhandled exception; a worker does so before its pools start.
+/// A published host whose listening address is taken exits with code 1 and names the address
+/// rather than crashing with an unhandled exception. A worker exits before its pools start.
 /// </summary>
 public sealed class PortInUseTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
