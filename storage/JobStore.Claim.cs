@@ -26,37 +26,24 @@ public sealed partial class JobStore
         for (var round = 1; claimed.Count < limit; round++)
         {
             var keyed = new List<Job>();
-            await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-            await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+            // One round trip: the planner settings, scoped to the batch's implicit transaction,
+            // then the claim, committed when the batch ends.
+            await using (var batch = dataSource.CreateBatch())
             {
-                // One round trip: the planner settings, scoped to this transaction, then the claim.
-                await using var batch = new NpgsqlBatch(connection, transaction);
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(JobSql.ClaimJitOff));
-                // NOTE: the per-queue claim keeps the planner's choice: its outer ORDER BY always
-                // sorts, and with sorts disabled the planner picked plans that took seconds.
-                if (!ReferenceEquals(sql, JobSql.JobClaimInQueues))
-                {
-                    foreach (var setting in JobSql.ClaimPlannerSettings)
-                    {
-                        batch.BatchCommands.Add(new NpgsqlBatchCommand(setting));
-                    }
-                }
-
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(
+                    ReferenceEquals(sql, JobSql.JobClaimInQueues) ? JobSql.ClaimSettingsInQueues : JobSql.ClaimSettingsAnyQueue));
                 var command = new NpgsqlBatchCommand(sql);
                 command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = queues.Queues?.ToArray() ?? [] });
                 command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit - claimed.Count });
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = workerId });
                 command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)lease.TotalMilliseconds });
                 batch.BatchCommands.Add(command);
-                await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+                await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+                await reader.NextResultAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
                 {
-                    while (await reader.ReadAsync(cancellationToken))
-                    {
-                        (reader.GetBoolean(0) ? claimed : keyed).Add(JobReader.Read(reader, offset: 1));
-                    }
+                    (reader.GetBoolean(0) ? claimed : keyed).Add(JobReader.Read(reader, offset: 1));
                 }
-
-                await transaction.CommitAsync(cancellationToken);
             }
 
             if (keyed.Count == 0)
