@@ -16,6 +16,11 @@ public sealed partial class JobStore
     // process), because many API requests wait on them at once.
     private const int MaxConcurrentInserts = 4;
 
+    // Completions too: a pool with many slots finishes jobs faster than two statements in flight
+    // stored them. A drain of 100,000 no-op jobs at *:1000 ran at a median 22,100 jobs/s with two
+    // and 23,500 with four (7 runs each, alternating).
+    private const int MaxConcurrentCompletions = 4;
+
     private StatementBatcher<NewJob, Job>? _inserts;
     private StatementBatcher<Completion, bool>? _completions;
 
@@ -38,7 +43,7 @@ public sealed partial class JobStore
     public Task<bool> CompleteCoalescedAsync(long id, int attempt, string? resultJson, CancellationToken cancellationToken)
     {
         var batcher = LazyInitializer.EnsureInitialized(
-            ref _completions, () => new StatementBatcher<Completion, bool>(CompleteManyAsync));
+            ref _completions, () => new StatementBatcher<Completion, bool>(CompleteManyAsync, maxConcurrent: MaxConcurrentCompletions));
         return batcher.RunAsync(new Completion(id, attempt, resultJson), cancellationToken);
     }
 
