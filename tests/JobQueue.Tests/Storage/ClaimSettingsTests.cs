@@ -7,7 +7,9 @@ namespace JobQueue.Tests.Storage;
 /// <summary>
 /// The claim sends its planner settings and the claim statement in one batch without BEGIN and
 /// COMMIT. These tests hold PostgreSQL to what that relies on: the settings apply to the later
-/// statements of the batch and end with it, so the pooled session keeps its defaults.
+/// statements of the batch and end with it, so the pooled session keeps its defaults. The
+/// claim's commit keeps waiting for the WAL flush, since a lost claim would reuse its attempt
+/// number.
 /// </summary>
 public sealed class ClaimSettingsTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
@@ -29,7 +31,7 @@ public sealed class ClaimSettingsTests(TestDatabase database) : IClassFixture<Te
             await using var reader = await batch.ExecuteReaderAsync();
             await reader.NextResultAsync();
             Assert.True(await reader.ReadAsync());
-            Assert.Equal(["off", "off", "off", "off", "force_generic_plan"], Row(reader));
+            Assert.Equal(["off", "on", "off", "off", "force_generic_plan"], Row(reader));
         }
 
         Assert.Equal(before, await ReadAsync(connection));
@@ -47,7 +49,7 @@ public sealed class ClaimSettingsTests(TestDatabase database) : IClassFixture<Te
         await reader.NextResultAsync();
         Assert.True(await reader.ReadAsync());
         var settings = Row(reader);
-        Assert.Equal(["off", "off", "on", "on"], settings[..4]);
+        Assert.Equal(["off", "on", "on", "on"], settings[..4]);
     }
 
     // A session of its own that waits for the flush, whatever the test server's default.
