@@ -37,18 +37,21 @@ public sealed class FaultCluster : IAsyncLifetime
     }
 
     /// <summary>
-    /// Restarts the server with <c>pg_ctl restart -m fast</c>, which ends every session, and waits
-    /// until it accepts connections again. Returns how long the restart took.
+    /// Restarts the server with <c>pg_ctl restart</c> and waits until it accepts connections
+    /// again. Returns how long the restart took. A fast shutdown ends every session and writes
+    /// everything committed to disk first. With <paramref name="crash"/> the shutdown is
+    /// immediate: the processes are killed, and the restart replays the WAL as after a crash, so
+    /// a commit whose WAL record had not been written yet is lost.
     /// </summary>
-    public async Task<TimeSpan> RestartAsync()
+    public async Task<TimeSpan> RestartAsync(bool crash = false)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
 
         // pg_ctl restart reuses the options of the last start from postmaster.opts. Without -l the
         // new server would write to this process's pipes and keep them open.
         await RunScriptAsync(
-            """jq_as_owner "$(jq_postgres_bindir)/pg_ctl" -D "$1" -l "$1/server.log" -m fast -w -t 60 restart""",
-            DataDirectory);
+            """jq_as_owner "$(jq_postgres_bindir)/pg_ctl" -D "$1" -l "$1/server.log" -m "$2" -w -t 60 restart""",
+            DataDirectory, crash ? "immediate" : "fast");
         DataSource.Clear();
         return System.Diagnostics.Stopwatch.GetElapsedTime(started);
     }
