@@ -71,9 +71,11 @@ public sealed partial class MetricsTests : IAsyncLifetime
         }
 
         // A worker records an attempt's instruments after its outcome is stored, and the depth
-        // gauge follows its refresh interval, so the scrape waits for all of them.
+        // gauge follows its refresh interval, so the scrape waits for all of them. A refresh can
+        // fall while the failed job waits, available again, for its second attempt.
         var after = await ScrapeUntilAsync(s =>
             s.Sum("jobqueue_queue_depth", Queue, "jobqueue_job_state=\"scheduled\"") == 1
+            && s.Sum("jobqueue_queue_depth", Queue, "jobqueue_job_state=\"available\"") == 0
             && s.Sum("messaging_process_duration_seconds_count", Queue) >= 5
             && s.Sum("jobqueue_job_queue_wait_seconds_count", Queue) >= 5
             && s.Sum("jobqueue_jobs_completed_total", Queue) + s.Sum("jobqueue_jobs_failed_total", Queue) >= 5);
