@@ -613,9 +613,8 @@ internal static partial class JobSql
     /// <para>
     /// The claim's commit waits for the WAL flush like every other write. Without the wait, a
     /// claim lost in a crash of PostgreSQL would leave its job available under its previous
-    /// attempt number, and the next claim would hand out the same attempt number again while
-    /// the first worker still ran it: two attempts with one fencing token, either able to store
-    /// the outcome.
+    /// attempt number. The next claim would then reuse that attempt number while the first
+    /// worker still ran the job, and either attempt could store the outcome.
     /// </para>
     /// </remarks>
     public const string ClaimSettingsInQueues = "SELECT set_config('jit', 'off', true)";

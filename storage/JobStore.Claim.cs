@@ -19,9 +19,9 @@ public sealed partial class JobStore
     public async Task<IReadOnlyList<Job>> ClaimAsync(
         QueueFilter queues, int limit, string workerId, TimeSpan lease, CancellationToken cancellationToken)
     {
-        var sql = queues.Queues is null ? JobSql.JobClaimAny
-            : queues.Exclude ? JobSql.JobClaimExceptQueues
-            : JobSql.JobClaimInQueues;
+        var (sql, settings) = queues.Queues is null ? (JobSql.JobClaimAny, JobSql.ClaimSettingsAnyQueue)
+            : queues.Exclude ? (JobSql.JobClaimExceptQueues, JobSql.ClaimSettingsAnyQueue)
+            : (JobSql.JobClaimInQueues, JobSql.ClaimSettingsInQueues);
         var claimed = new List<Job>();
         for (var round = 1; claimed.Count < limit; round++)
         {
@@ -30,8 +30,7 @@ public sealed partial class JobStore
             // then the claim, committed when the batch ends.
             await using (var batch = dataSource.CreateBatch())
             {
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(
-                    ReferenceEquals(sql, JobSql.JobClaimInQueues) ? JobSql.ClaimSettingsInQueues : JobSql.ClaimSettingsAnyQueue));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(settings));
                 var command = new NpgsqlBatchCommand(sql);
                 command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = queues.Queues?.ToArray() ?? [] });
                 command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit - claimed.Count });

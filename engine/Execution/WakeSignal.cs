@@ -19,10 +19,10 @@ internal sealed class WakeSignal : IDisposable
     }
 
     /// <summary>
-    /// Waits for a signal; returns false when <paramref name="timeout"/> passed first. The caller
-    /// reads the state it waits for after this returns, so a <see cref="Set"/> that comes after
-    /// the semaphore was taken and before the flag is cleared loses nothing: its change was made
-    /// before it, and the caller reads it next.
+    /// Waits for a signal, and returns false when <paramref name="timeout"/> passed first. A
+    /// <see cref="Set"/> between taking the semaphore and clearing the flag releases nothing, and
+    /// loses nothing either: its caller changed the state before calling it, and the waiter reads
+    /// that state after this returns.
     /// </summary>
     public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
