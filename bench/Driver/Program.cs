@@ -1,7 +1,7 @@
 using System.Text.Json;
 using JobQueue.Bench;
 
-// Usage: JobQueue.Bench --workload single|bulk|drain|webhook|latency|history|soak [--name value ...]
+// Usage: JobQueue.Bench --workload single|bulk|drain|webhook|latency|history|sustained|soak [--name value ...]
 // Recreates the benchmark database, applies the schema, runs one measurement against the
 // published hosts and prints one JSON record on the last line of its output.
 var options = new BenchOptions(args);
@@ -18,6 +18,7 @@ var record = options.Workload switch
     "webhook" => await workloads.DrainAsync(webhook: true),
     "latency" => await workloads.LatencyAsync(),
     "history" => await workloads.HistoryAsync(),
+    "sustained" => await workloads.SustainedAsync(),
     "soak" => await workloads.SoakAsync(),
     _ => throw new ArgumentException($"Unknown workload '{options.Workload}'."),
 };

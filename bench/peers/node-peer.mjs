@@ -81,7 +81,9 @@ async function workerRole() {
   process.send({ type: "ready" });
   process.on("message", async (m) => {
     if (m.type === "report") {
-      process.send({ type: "starts", starts });
+      // A large message is still being written to the pipe when send returns; exiting before
+      // its callback would cut it off.
+      await new Promise((resolve) => process.send({ type: "starts", starts }, resolve));
       await stop();
       process.exit(0);
     }
