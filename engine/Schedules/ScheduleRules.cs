@@ -55,6 +55,12 @@ public static partial class ScheduleRules
             return null;
         }
 
+        if (fields is 5 or 6 && FindReversedRange(cron, fields == 6) is { } reversed)
+        {
+            error = reversed;
+            return null;
+        }
+
         CronExpression expression;
         try
         {
@@ -79,6 +85,71 @@ public static partial class ScheduleRules
 
         error = null;
         return expression;
+    }
+
+    // A range whose start is after its end, such as 22-2 for the hours, is refused. Cron
+    // implementations disagree on it: some wrap around the end of the field, some match nothing,
+    // some every value. The message names the field and shows the two ranges that say the same without wrapping.
+    private static string? FindReversedRange(string cron, bool withSeconds)
+    {
+        string[] names = withSeconds
+            ? ["second", "minute", "hour", "day of month", "month", "day of week"]
+            : ["minute", "hour", "day of month", "month", "day of week"];
+        int[] lowest = withSeconds ? [0, 0, 0, 1, 1, 0] : [0, 0, 1, 1, 0];
+        int[] highest = withSeconds ? [59, 59, 23, 31, 12, 6] : [59, 23, 31, 12, 6];
+        var values = cron.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        for (var field = 0; field < values.Length; field++)
+        {
+            foreach (var part in values[field].Split(','))
+            {
+                var range = part.Split('/')[0].Split('-');
+                if (range.Length != 2
+                    || FieldValue(range[0], names[field]) is not { } start
+                    || FieldValue(range[1], names[field]) is not { } end
+                    || start <= end)
+                {
+                    continue;
+                }
+
+                var named = !char.IsAsciiDigit(range[0][0]);
+                var last = named ? FieldName(highest[field], names[field]) : highest[field].ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var first = named ? FieldName(lowest[field], names[field]) : lowest[field].ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return $"cron's {names[field]} range {range[0]}-{range[1]} starts after it ends. Write it as two ranges " +
+                    $"that do not wrap, such as {range[0]}-{last},{first}-{range[1]}.";
+            }
+        }
+
+        return null;
+    }
+
+    private static readonly string[] MonthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+    private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+    private static string FieldName(int value, string field) => field == "month" ? MonthNames[value - 1] : DayNames[value];
+
+    // The number a range end stands for: digits, or a month or day name in its field. Null for
+    // anything else, which the cron parser then judges.
+    private static int? FieldValue(string text, string field)
+    {
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
+        {
+            return number;
+        }
+
+        var names = field switch
+        {
+            "month" => MonthNames,
+            "day of week" => DayNames,
+            _ => null,
+        };
+        var index = names is null ? -1 : Array.FindIndex(names, name => name.Equals(text, StringComparison.OrdinalIgnoreCase));
+        if (index < 0)
+        {
+            return null;
+        }
+
+        // Months count from 1 (JAN), days of the week from 0 (SUN).
+        return field == "month" ? index + 1 : index;
     }
 
     /// <summary>

@@ -109,6 +109,12 @@ public sealed class ScheduleSlotsTests
     [InlineData("61 * * * *", "not a valid cron expression")]
     [InlineData("0 0 30 2 *", "never matches")]
     [InlineData("H * * * *", "H")]
+    [InlineData("0 22-2 * * *", "hour range 22-2 starts after it ends. Write it as two ranges that do not wrap, such as 22-23,0-2.")]
+    [InlineData("0 0 * * FRI-MON", "day of week range FRI-MON starts after it ends. Write it as two ranges that do not wrap, such as FRI-SAT,SUN-MON.")]
+    [InlineData("0 0 * * 5-1", "such as 5-6,0-1.")]
+    [InlineData("0 0 1 NOV-FEB *", "such as NOV-DEC,JAN-FEB.")]
+    [InlineData("50-10/5 * * * * *", "second range 50-10")]
+    [InlineData("0,30-5 0 * * *", "minute range 30-5")]
     public void Invalid_cron_gets_message(string cron, string expected)
     {
         Assert.Null(ScheduleRules.ParseCron(cron, out var error));
@@ -119,6 +125,10 @@ public sealed class ScheduleSlotsTests
     [InlineData("0 3 * * *")]
     [InlineData("*/10 * * * * *")]
     [InlineData("0 9 * * MON-FRI")]
+    [InlineData("0 9 * * 1-7")]
+    [InlineData("0 22-23,0-2 * * *")]
+    [InlineData("0 5-5 * * *")]
+    [InlineData("0 0 1 JAN-MAR *")]
     [InlineData("0 0 L * *")]
     [InlineData("@daily")]
     [InlineData("@hourly")]
