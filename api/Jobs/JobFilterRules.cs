@@ -30,12 +30,29 @@ public static class JobFilterRules
 
         try
         {
-            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 32 });
+            // A property given twice would match on whichever copy PostgreSQL keeps (the last), so
+            // the filter is refused rather than read one way here and another in the database.
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false });
             return ArgsProblem(document.RootElement);
         }
         catch (JsonException)
         {
-            return "args must be a JSON object, such as {\"customer_id\":42}.";
+            return IsJsonWithDuplicates(json)
+                ? "args must not name a property twice in the same object."
+                : "args must be a JSON object, such as {\"customer_id\":42}.";
+        }
+    }
+
+    private static bool IsJsonWithDuplicates(string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 32 });
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
         }
     }
 

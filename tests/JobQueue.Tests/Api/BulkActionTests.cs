@@ -104,6 +104,16 @@ public sealed class BulkActionTests(ApiHost api)
     }
 
     [Fact]
+    public async Task Args_filter_naming_a_property_twice_is_rejected()
+    {
+        var response = await api.GetAsync("/v1/jobs?args=" + Uri.EscapeDataString("""{"customer": {"id": 42, "id": 43}}"""));
+
+        Assert.Equal(400, response.Status);
+        Assert.Equal(["args"], response.ErrorFields);
+        Assert.Contains("must not name a property twice", response.Json.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Invalid_list_args_filter_is_rejected()
     {
         var response = await api.GetAsync("/v1/jobs?args=" + Uri.EscapeDataString("""{"a": """));
@@ -221,6 +231,7 @@ public sealed class BulkActionTests(ApiHost api)
     [InlineData("""{"filter": {}}""", "action")]
     [InlineData("""{"action": "explode", "filter": {}}""", "action")]
     [InlineData("""{"action": "cancel", "filter": {"args": [1]}}""", "filter.args")]
+    [InlineData("""{"action": "cancel", "filter": {"args": {"id": 1, "id": 2}}}""", "filter.args")]
     [InlineData("""{"action": "cancel", "filter": {"state": "failed"}}""", "filter.state")]
     [InlineData("""{"action": "cancel", "filter": {"error": ""}}""", "filter.error")]
     [InlineData("""{"action": "cancel", "filter": {}, "max_id": 0}""", "max_id")]
