@@ -21,6 +21,7 @@ namespace JobQueue.Engine;
 /// </summary>
 public sealed partial class WorkerService(
     JobStore store,
+    BatchStore batches,
     ProcessStore processes,
     HandlerDispatcher handlers,
     WebhookDispatcher webhooks,
@@ -220,9 +221,25 @@ public sealed partial class WorkerService(
             }
         }
 
-        if (total > 0)
+        // A finished batch goes once retention has deleted all of its jobs, which cannot happen
+        // before the shortest retention has passed. With every retention at zero, jobs and
+        // batches are kept for ever.
+        var shortest = new[] { retention.Completed, retention.Cancelled, retention.Discarded }
+            .Where(age => age > TimeSpan.Zero).DefaultIfEmpty().Min();
+        var batchesDeleted = 0;
+        while (shortest > TimeSpan.Zero && timeProvider.GetElapsedTime(started) < budget)
         {
-            LogDeletedExpired(total);
+            var deleted = await batches.DeleteFinishedAsync(shortest, MaintenanceBatchSize, cancellationToken);
+            batchesDeleted += deleted;
+            if (deleted < MaintenanceBatchSize)
+            {
+                break;
+            }
+        }
+
+        if (total > 0 || batchesDeleted > 0)
+        {
+            LogDeletedExpired(total, batchesDeleted);
         }
     }
 
@@ -321,8 +338,9 @@ public sealed partial class WorkerService(
     [LoggerMessage(EventId = 3307, Level = LogLevel.Warning, Message = "Maintenance step {Step} failed; retrying at the next interval")]
     private partial void LogMaintenanceFailed(Exception exception, string step);
 
-    [LoggerMessage(EventId = 3309, Level = LogLevel.Information, Message = "Deleted {Count} finished jobs past their retention")]
-    private partial void LogDeletedExpired(int count);
+    [LoggerMessage(EventId = 3309, Level = LogLevel.Information,
+        Message = "Deleted {Count} finished jobs past their retention and {Batches} finished batches without jobs")]
+    private partial void LogDeletedExpired(int count, int batches);
 
     [LoggerMessage(EventId = 3308, Level = LogLevel.Information, Message = "Cancel requested for job {JobId} ({Queue}/{Kind}) attempt {Attempt}; stopping it")]
     private partial void LogCancelRequested(long jobId, string queue, string kind, int attempt);

@@ -27,6 +27,23 @@ internal static class BatchSql
     public const string BatchGet = $"SELECT {Columns} FROM jobqueue.batches AS batch WHERE batch.id = $1";
 
     /// <summary>
+    /// Retention: deletes up to $2 batches that finished more than $1 ms ago and have no job
+    /// left, oldest first. A finished batch gains no member, so one whose jobs are all gone stays
+    /// empty. Batches whose jobs are kept are passed over, not counted against the limit.
+    /// </summary>
+    public const string BatchDeleteFinished = """
+        DELETE FROM jobqueue.batches
+        WHERE id IN (
+            SELECT batch.id FROM jobqueue.batches AS batch
+            WHERE batch.finished_at < now() - $1 * interval '1 millisecond'
+              AND NOT EXISTS (SELECT 1 FROM jobqueue.jobs AS job WHERE job.batch_id = batch.id)
+            ORDER BY batch.finished_at
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        )
+        """;
+
+    /// <summary>
     /// Takes the advisory lock of each unique key that the arrays of kinds $1, queues $2, args $3,
     /// given keys $4 and include-queue flags $5 derive. The keys are locked in sorted order, so two
     /// requests with several keys never wait on each other in a cycle. <c>jobqueue.enqueue_job</c>

@@ -14,6 +14,18 @@ public sealed class BatchStore(NpgsqlDataSource dataSource)
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> batches that finished more than <paramref name="age"/>
+    /// ago and whose jobs retention has deleted. Returns how many it deleted.
+    /// </summary>
+    public async Task<int> DeleteFinishedAsync(TimeSpan age, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(BatchSql.BatchDeleteFinished);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)age.TotalMilliseconds });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>Maps a row selected with <see cref="BatchSql.Columns"/>.</summary>
     internal static Batch Read(NpgsqlDataReader reader)
     {

@@ -34,7 +34,7 @@ public sealed class GetBatchEndpoint(BatchStore store) : Endpoint<GetBatchReques
                 "Returns the batch with the counts of its jobs by final state, and its callback job once it has finished.";
             summary.Responses[200] = "The batch.";
             summary.Responses[400] = "The id is not an integer in the range of a 64-bit signed integer.";
-            summary.Responses[404] = "No batch has this id.";
+            summary.Responses[404] = "No batch has this id, or it finished and retention has deleted it with its jobs.";
             summary.Responses[500] = "A defect in the service; the body carries a trace id.";
             summary.Responses[503] = "The database is unavailable.";
         });

@@ -36,6 +36,58 @@ public sealed class RetentionTests(TestDatabase database) : IClassFixture<TestDa
         Assert.NotNull(await database.Jobs.GetAsync(running.Id, CancellationToken.None));
     }
 
+    private async Task<long> BatchAsync(string queue, bool finished)
+    {
+        var result = await database.Jobs.EnqueueAsync(
+            [new NewJob(queue, "noop", "{}", 0, 3, null, [], null, null), new NewJob(queue, "noop", "{}", 0, 3, null, [], null, null)],
+            new NewBatch("retention", null, null), CancellationToken.None);
+        var batch = result.Batch!.Id;
+        if (finished)
+        {
+            // The batch trigger marks the batch finished when its last job becomes final.
+            await database.ExecuteAsync(
+                "UPDATE jobqueue.jobs SET state = 'completed', finished_at = now() - interval '2 days' WHERE batch_id = $1", batch);
+        }
+
+        await database.ExecuteAsync(
+            "UPDATE jobqueue.batches SET created_at = now() - interval '3 days', finished_at = finished_at - interval '2 days' WHERE id = $1",
+            batch);
+        return batch;
+    }
+
+    [Fact]
+    public async Task Finished_batch_is_deleted_once_its_jobs_are_gone()
+    {
+        var queue = "q" + Guid.NewGuid().ToString("N")[..10];
+        var emptied = await BatchAsync(queue, finished: true);
+        var withJobs = await BatchAsync(queue, finished: true);
+        var unfinished = await BatchAsync(queue, finished: false);
+        await database.ExecuteAsync("DELETE FROM jobqueue.jobs WHERE batch_id = $1", emptied);
+        var batches = new BatchStore(database.DataSource);
+
+        var deleted = await batches.DeleteFinishedAsync(TimeSpan.FromDays(1), 1000, CancellationToken.None);
+
+        Assert.True(deleted >= 1);
+        Assert.Null(await batches.GetAsync(emptied, CancellationToken.None));
+        Assert.Equal(BatchState.Finished, (await batches.GetAsync(withJobs, CancellationToken.None))!.State);
+        Assert.Equal(BatchState.Active, (await batches.GetAsync(unfinished, CancellationToken.None))!.State);
+    }
+
+    [Fact]
+    public async Task Recently_finished_batch_without_jobs_is_kept_until_its_age_passes()
+    {
+        var queue = "q" + Guid.NewGuid().ToString("N")[..10];
+        var batch = await BatchAsync(queue, finished: true);
+        await database.ExecuteAsync("DELETE FROM jobqueue.jobs WHERE batch_id = $1", batch);
+        var batches = new BatchStore(database.DataSource);
+
+        await batches.DeleteFinishedAsync(TimeSpan.FromDays(30), 1000, CancellationToken.None);
+        Assert.NotNull(await batches.GetAsync(batch, CancellationToken.None));
+
+        await batches.DeleteFinishedAsync(TimeSpan.FromDays(1), 1000, CancellationToken.None);
+        Assert.Null(await batches.GetAsync(batch, CancellationToken.None));
+    }
+
     [Fact]
     public async Task Deletion_is_bounded_by_the_batch_size()
     {
@@ -86,7 +138,11 @@ public sealed class RetentionTests(TestDatabase database) : IClassFixture<TestDa
             ["Worker:Retention:Discarded"] = "00:00:00",
             ["Worker:RetentionInterval"] = "00:00:00.200",
         });
-        for (var i = 0; i < 50 && await database.Jobs.GetAsync(oldCancelled, CancellationToken.None) is not null; i++)
+        var emptiedBatch = await BatchAsync(queue, finished: true);
+        await database.ExecuteAsync("DELETE FROM jobqueue.jobs WHERE batch_id = $1", emptiedBatch);
+        var batches = new BatchStore(database.DataSource);
+        for (var i = 0; i < 50 && (await database.Jobs.GetAsync(oldCancelled, CancellationToken.None) is not null
+                                   || await batches.GetAsync(emptiedBatch, CancellationToken.None) is not null); i++)
         {
             await Task.Delay(100);
         }
@@ -95,6 +151,7 @@ public sealed class RetentionTests(TestDatabase database) : IClassFixture<TestDa
 
         Assert.Null(await database.Jobs.GetAsync(oldCompleted, CancellationToken.None));
         Assert.Null(await database.Jobs.GetAsync(oldCancelled, CancellationToken.None));
+        Assert.Null(await batches.GetAsync(emptiedBatch, CancellationToken.None));
         Assert.NotNull(await database.Jobs.GetAsync(youngCompleted, CancellationToken.None));
         Assert.NotNull(await database.Jobs.GetAsync(youngCancelled, CancellationToken.None));
         Assert.NotNull(await database.Jobs.GetAsync(keptDiscarded, CancellationToken.None));
