@@ -222,11 +222,11 @@ internal sealed class Workloads(BenchOptions options, Database database, Service
     }
 
     /// <summary>
-    /// Enqueue and work at once, as a service in production does: four clients send batches of
-    /// 1,000 jobs over HTTP while one worker host runs them, and a client sends its next batch
-    /// only while fewer than 'backlog' jobs (20,000) wait or run. The rate is the jobs completed per
-    /// second over the measured window. It is what the API, the worker and PostgreSQL sustain
-    /// together on the machine, where the drain measures the worker alone.
+    /// Enqueue and work at once, as a service in production does. Four clients send batches of
+    /// 1,000 jobs over HTTP while one worker host runs them. A client sends its next batch only
+    /// while fewer than 'backlog' jobs (20,000) wait or run. The rate is the jobs completed per
+    /// second over the measured window: what the API, the worker and PostgreSQL sustain together
+    /// on the machine, where the drain measures the worker alone.
     /// </summary>
     public async Task<Dictionary<string, object>> SustainedAsync()
     {
@@ -260,7 +260,7 @@ internal sealed class Workloads(BenchOptions options, Database database, Service
             }
         }
 
-        // The same load, unmeasured, first: every system's throughput workloads measure a warmed-up process.
+        // The same load first, not counted, as in the enqueue workloads: the measurement sees warmed-up processes.
         var warmupEnd = WarmupEnd;
         await Load.ClosedLoopAsync(4, long.MaxValue, warmupEnd, s => EnqueueWhenRoomAsync(s, warmupEnd));
         var completedBefore = await CompletedAfterAsync(0);
