@@ -462,11 +462,26 @@ internal static partial class JobSql
     /// returns each id still held with whether a cancel is pending, which covers a cancel
     /// notification the worker missed.
     /// </summary>
+    /// <remarks>
+    /// The rows are locked one by one in id order, as <see cref="JobCompleteManyIfRunning"/> locks
+    /// them. A plain UPDATE joined with the array locked them in the join's order. A renewal and a
+    /// completion batch that met on two rows in opposite orders then deadlocked. In a soak at 7,500
+    /// jobs/s, PostgreSQL logged "deadlock detected" for completions, which had first waited out
+    /// its deadlock_timeout.
+    /// </remarks>
     public const string JobRenewLeases = """
+        WITH locked AS (
+            SELECT job.id
+            FROM (SELECT id, attempt FROM unnest($2::bigint[], $3::integer[]) AS held(id, attempt) ORDER BY id) AS held
+            CROSS JOIN LATERAL (
+                SELECT job.id, job.attempt, job.state, job.worker_id FROM jobqueue.jobs AS job WHERE job.id = held.id FOR UPDATE
+            ) AS job
+            WHERE job.attempt = held.attempt AND job.state = 'running' AND job.worker_id = $1
+        )
         UPDATE jobqueue.jobs AS job
         SET lease_expires_at = now() + $4 * interval '1 millisecond'
-        FROM unnest($2::bigint[], $3::integer[]) AS held(id, attempt)
-        WHERE job.id = held.id AND job.attempt = held.attempt AND job.state = 'running' AND job.worker_id = $1
+        FROM locked
+        WHERE job.id = locked.id
         RETURNING job.id, job.cancel_requested_at IS NOT NULL
         """;
 
