@@ -221,9 +221,9 @@ public sealed partial class WorkerService(
             }
         }
 
-        // A finished batch goes once retention has deleted all of its jobs, which cannot happen
-        // before the shortest retention has passed. With every retention at zero, jobs and
-        // batches are kept for ever.
+        // A finished batch is deleted once retention has deleted all of its jobs. Its last job
+        // finished when the batch did, so that takes at least the shortest retention. With every
+        // retention at zero, jobs and batches are kept for ever.
         var shortest = new[] { retention.Completed, retention.Cancelled, retention.Discarded }
             .Where(age => age > TimeSpan.Zero).DefaultIfEmpty().Min();
         var batchesDeleted = 0;

@@ -30,8 +30,8 @@ public static class JobFilterRules
 
         try
         {
-            // A property given twice would match on whichever copy PostgreSQL keeps (the last), so
-            // the filter is refused rather than read one way here and another in the database.
+            // PostgreSQL keeps only the last copy of a property given twice, so such a filter is
+            // rejected rather than matched on a value the caller may not have meant.
             using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false });
             return ArgsProblem(document.RootElement);
         }
@@ -43,6 +43,8 @@ public static class JobFilterRules
         }
     }
 
+    // Returns whether the text parses once duplicate properties are allowed, that is, whether a
+    // duplicate was the only problem.
     private static bool IsJsonWithDuplicates(string json)
     {
         try

@@ -255,17 +255,19 @@ internal sealed class Workloads(BenchOptions options, Database database, Service
 
             if (DateTime.UtcNow < until)
             {
+                // Each job gets its own args, as in the other workloads. The numbers wrap before they overflow an int.
                 var ids = await load.EnqueueBatchAsync("noop", (int)(sequence % 1_000_000) * 1000, 1000);
                 Interlocked.Add(ref backlog, ids.Length);
             }
         }
 
-        // The same load first, not counted, as in the enqueue workloads: the measurement sees warmed-up processes.
+        // The same load first, not counted, as in the enqueue workloads, so that the measurement
+        // runs against warmed-up processes.
         var warmupEnd = WarmupEnd;
         await Load.ClosedLoopAsync(4, long.MaxValue, warmupEnd, s => EnqueueWhenRoomAsync(s, warmupEnd));
         var completedBefore = await CompletedAfterAsync(0);
         var end = DateTime.UtcNow.AddSeconds(seconds);
-        var (batches, elapsed) = await Load.ClosedLoopAsync(4, long.MaxValue, end, s => EnqueueWhenRoomAsync(s, end));
+        var (_, elapsed) = await Load.ClosedLoopAsync(4, long.MaxValue, end, s => EnqueueWhenRoomAsync(s, end));
         var completed = await CompletedAfterAsync(0) - completedBefore;
         await stop.CancelAsync();
         await watcher;

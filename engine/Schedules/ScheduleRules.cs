@@ -87,69 +87,78 @@ public static partial class ScheduleRules
         return expression;
     }
 
-    // A range whose start is after its end, such as 22-2 for the hours, is refused. Cron
+    private static readonly string[] MonthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+    private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+    // The fields of a 6-field expression, seconds first. A 5-field expression starts at the
+    // minutes. Highest is the last value a range may end on (6, Saturday, for the days of the week).
+    private static readonly CronField[] Fields =
+    [
+        new("second", 0, 59, null),
+        new("minute", 0, 59, null),
+        new("hour", 0, 23, null),
+        new("day of month", 1, 31, null),
+        new("month", 1, 12, MonthNames),
+        new("day of week", 0, 6, DayNames),
+    ];
+
+    // A range whose start is after its end, such as 22-2 for the hours, is rejected, because cron
     // implementations disagree on it: some wrap around the end of the field, some match nothing,
-    // some every value. The message names the field and shows the two ranges that say the same without wrapping.
+    // some match every value. The message names the field and shows two ranges that match the
+    // same times without wrapping.
     private static string? FindReversedRange(string cron, bool withSeconds)
     {
-        string[] names = withSeconds
-            ? ["second", "minute", "hour", "day of month", "month", "day of week"]
-            : ["minute", "hour", "day of month", "month", "day of week"];
-        int[] lowest = withSeconds ? [0, 0, 0, 1, 1, 0] : [0, 0, 1, 1, 0];
-        int[] highest = withSeconds ? [59, 59, 23, 31, 12, 6] : [59, 23, 31, 12, 6];
         var values = cron.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-        for (var field = 0; field < values.Length; field++)
+        var fields = Fields.AsSpan(withSeconds ? 0 : 1);
+        for (var index = 0; index < values.Length; index++)
         {
-            foreach (var part in values[field].Split(','))
+            var field = fields[index];
+            foreach (var part in values[index].Split(','))
             {
                 var range = part.Split('/')[0].Split('-');
                 if (range.Length != 2
-                    || FieldValue(range[0], names[field]) is not { } start
-                    || FieldValue(range[1], names[field]) is not { } end
+                    || field.ValueOf(range[0]) is not { } start
+                    || field.ValueOf(range[1]) is not { } end
                     || start <= end)
                 {
                     continue;
                 }
 
                 var named = !char.IsAsciiDigit(range[0][0]);
-                var last = named ? FieldName(highest[field], names[field]) : highest[field].ToString(System.Globalization.CultureInfo.InvariantCulture);
-                var first = named ? FieldName(lowest[field], names[field]) : lowest[field].ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return $"cron's {names[field]} range {range[0]}-{range[1]} starts after it ends. Write it as two ranges " +
-                    $"that do not wrap, such as {range[0]}-{last},{first}-{range[1]}.";
+                return $"cron's {field.Name} range {range[0]}-{range[1]} starts after it ends. Write it as two ranges " +
+                    $"that do not wrap, such as {range[0]}-{field.Write(field.Highest, named)},{field.Write(field.Lowest, named)}-{range[1]}.";
             }
         }
 
         return null;
     }
 
-    private static readonly string[] MonthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
-    private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
-
-    private static string FieldName(int value, string field) => field == "month" ? MonthNames[value - 1] : DayNames[value];
-
-    // The number a range end stands for: digits, or a month or day name in its field. Null for
-    // anything else, which the cron parser then judges.
-    private static int? FieldValue(string text, string field)
+    // One field of a cron expression: its name in messages, its range, and the names its values
+    // may have (months from 1 for JAN, days of the week from 0 for SUN).
+    private sealed record CronField(string Name, int Lowest, int Highest, string[]? ValueNames)
     {
-        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
+        // Returns the number that a range end is: digits, or one of the field's value names. Null
+        // for anything else, which the cron parser then checks.
+        public int? ValueOf(string text)
         {
-            return number;
+            if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
+            {
+                return number;
+            }
+
+            var index = ValueNames is null ? -1 : Array.FindIndex(ValueNames, name => name.Equals(text, StringComparison.OrdinalIgnoreCase));
+            if (index < 0)
+            {
+                return null;
+            }
+
+            return index + Lowest;
         }
 
-        var names = field switch
-        {
-            "month" => MonthNames,
-            "day of week" => DayNames,
-            _ => null,
-        };
-        var index = names is null ? -1 : Array.FindIndex(names, name => name.Equals(text, StringComparison.OrdinalIgnoreCase));
-        if (index < 0)
-        {
-            return null;
-        }
-
-        // Months count from 1 (JAN), days of the week from 0 (SUN).
-        return field == "month" ? index + 1 : index;
+        public string Write(int value, bool named) =>
+            named && ValueNames is not null
+                ? ValueNames[value - Lowest]
+                : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>

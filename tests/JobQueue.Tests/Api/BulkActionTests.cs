@@ -104,7 +104,7 @@ public sealed class BulkActionTests(ApiHost api)
     }
 
     [Fact]
-    public async Task Args_filter_naming_a_property_twice_is_rejected()
+    public async Task Duplicate_args_property_is_rejected()
     {
         var response = await api.GetAsync("/v1/jobs?args=" + Uri.EscapeDataString("""{"customer": {"id": 42, "id": 43}}"""));
 

@@ -56,7 +56,7 @@ public sealed class RetentionTests(TestDatabase database) : IClassFixture<TestDa
     }
 
     [Fact]
-    public async Task Finished_batch_is_deleted_once_its_jobs_are_gone()
+    public async Task Emptied_finished_batch_is_deleted()
     {
         var queue = "q" + Guid.NewGuid().ToString("N")[..10];
         var emptied = await BatchAsync(queue, finished: true);
@@ -74,7 +74,7 @@ public sealed class RetentionTests(TestDatabase database) : IClassFixture<TestDa
     }
 
     [Fact]
-    public async Task Recently_finished_batch_without_jobs_is_kept_until_its_age_passes()
+    public async Task Emptied_batch_waits_for_its_age()
     {
         var queue = "q" + Guid.NewGuid().ToString("N")[..10];
         var batch = await BatchAsync(queue, finished: true);
