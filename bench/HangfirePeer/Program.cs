@@ -120,30 +120,22 @@ else if (workload == "latency")
     using var server = StartServer();
     await Task.Delay(2000);
     var rate = Num("rate", 20);
-    var seconds = Num("seconds", 10);
-    var tick = 1 / rate;
-    var responded = new ConcurrentDictionary<int, long>();
-    var pending = new List<Task>();
-    var stopwatch = Stopwatch.StartNew();
-    var count = (int)(seconds * rate);
-    for (var i = 0; i < count; i++)
+    var warmup = Num("warmup", 0);
+    if (warmup > 0)
     {
-        var wait = TimeSpan.FromSeconds(i * tick) - stopwatch.Elapsed;
-        if (wait > TimeSpan.Zero)
+        // The same rate first, numbered apart and not counted, until its jobs have run.
+        await OpenLoopAsync(rate, warmup, 10_000_000, new ConcurrentDictionary<int, long>());
+        var monitoring = storage.GetMonitoringApi();
+        var drainedBy = DateTime.UtcNow.AddSeconds(60);
+        while (monitoring.GetStatistics() is { Enqueued: > 0 } or { Processing: > 0 } && DateTime.UtcNow < drainedBy)
         {
-            await Task.Delay(wait);
+            await Task.Delay(100);
         }
-
-        var n = i;
-        pending.Add(Task.Run(() =>
-        {
-            client.Enqueue(() => BenchJobs.Noop(n));
-            responded[n] = Stopwatch.GetTimestamp();
-        }));
     }
 
-    var elapsed = stopwatch.Elapsed.TotalSeconds;
-    await Task.WhenAll(pending);
+    var seconds = Num("seconds", 10);
+    var responded = new ConcurrentDictionary<int, long>();
+    var (count, elapsed) = await OpenLoopAsync(rate, seconds, 0, responded);
     await Task.Delay(TimeSpan.FromSeconds(fast ? 3 : 20));
     var starts = (await server.ReportAsync()).ToDictionary(s => (int)s[0], s => s[1]);
     var latencies = responded.Where(r => starts.ContainsKey(r.Key)).Select(r => (starts[r.Key] - r.Value) / 1e6).Order().ToList();
@@ -215,6 +207,34 @@ ServerProcess StartServer()
     return new ServerProcess(process);
 }
 
+// Enqueues at 'rate' jobs per second for 'seconds', numbering jobs from 'first', and records when
+// each enqueue call returned. Returns the jobs enqueued and the seconds taken.
+async Task<(int Count, double Seconds)> OpenLoopAsync(double rate, double seconds, int first, ConcurrentDictionary<int, long> responded)
+{
+    var pending = new List<Task>();
+    var stopwatch = Stopwatch.StartNew();
+    var count = (int)(seconds * rate);
+    for (var i = 0; i < count; i++)
+    {
+        var wait = TimeSpan.FromSeconds(i / rate) - stopwatch.Elapsed;
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+
+        var n = first + i;
+        pending.Add(Task.Run(() =>
+        {
+            client.Enqueue(() => BenchJobs.Noop(n));
+            responded[n] = Stopwatch.GetTimestamp();
+        }));
+    }
+
+    var elapsed = stopwatch.Elapsed.TotalSeconds;
+    await Task.WhenAll(pending);
+    return (count, elapsed);
+}
+
 /// <summary>The job the benchmark enqueues: records when it starts, and does nothing else.</summary>
 public static class BenchJobs
 {
@@ -252,3 +272,4 @@ internal sealed class ServerProcess(Process process) : IDisposable
         process.Dispose();
     }
 }
+

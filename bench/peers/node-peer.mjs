@@ -21,7 +21,7 @@ const { values: opt } = parseArgs({
   },
 });
 const jobs = Number(opt.jobs), clients = Number(opt.clients), batch = Number(opt.batch);
-// Seconds of the same enqueue load before a single or bulk measurement, so that it measures a
+// Seconds of the same enqueue load before a single, bulk or latency measurement, so that it measures a
 // warmed-up process; every system gets the same.
 const warmupMs = Number(opt.warmup) * 1000;
 const timeLimitMs = Number(opt["time-limit"]) * 1000;
@@ -121,6 +121,7 @@ async function makeProducer() {
       many: (start, count) => utils.addJobs(Array.from({ length: count }, (_, i) => ({ identifier: "noop", payload: { n: start + i } }))),
       // Completed jobs are deleted, so the jobs left in the table are the ones not yet completed.
       completed: () => scalar("SELECT count(*) AS v FROM graphile_worker.jobs").then((left) => jobs - left),
+      unfinished: () => scalar("SELECT count(*) AS v FROM graphile_worker.jobs"),
       close: () => utils.release(),
     };
   }
@@ -132,6 +133,7 @@ async function makeProducer() {
     one: (n) => boss.send(QUEUE, { n }),
     many: (start, count) => boss.insert(Array.from({ length: count }, (_, i) => ({ name: QUEUE, data: { n: start + i } }))),
     completed: () => scalar("SELECT count(*) AS v FROM pgboss.job WHERE name = $1 AND state = 'completed'", [QUEUE]),
+    unfinished: () => scalar("SELECT count(*) AS v FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry', 'active')", [QUEUE]),
     close: () => boss.stop({ graceful: false, wait: true, timeout: 5000 }),
   };
 }
@@ -150,8 +152,9 @@ async function closedLoop(loops, total, deadline, fn) {
   return { done, seconds: (nowMs() - t0) / 1000 };
 }
 
-// Enqueues at `rate` jobs/s: one job per call below 200/s, else a batch every 10 ms.
-async function openLoop(producer, rate, seconds) {
+// Enqueues at `rate` jobs/s: one job per call below 200/s, else a batch every 10 ms. Job numbers
+// start at `first`.
+async function openLoop(producer, rate, seconds, first = 0) {
   const tick = rate < 200 ? 1000 / rate : 10;
   const perTick = rate < 200 ? 1 : Math.max(1, Math.round((rate * tick) / 1000));
   const ticks = Math.floor((seconds * 1000) / tick);
@@ -164,7 +167,7 @@ async function openLoop(producer, rate, seconds) {
     if (wait > 0) await sleep(wait);
     while (inFlight >= 32) await sleep(1);
     inFlight++;
-    const start = i * perTick;
+    const start = first + i * perTick;
     pending.push((perTick === 1 ? producer.one(start) : producer.many(start, perTick)).then(() => {
       const t = nowMs();
       for (let k = 0; k < perTick; k++) responded.set(start + k, t);
@@ -213,6 +216,12 @@ async function main() {
       const worker = startWorker();
       await worker.ready;
       await sleep(2000);
+      if (warmupMs > 0) {
+        // The same rate first, numbered apart and not counted, until its jobs have run.
+        await openLoop(producer, Number(opt.rate), warmupMs / 1000, 1e7);
+        const drainedBy = nowMs() + 60000;
+        while ((await producer.unfinished()) > 0 && nowMs() < drainedBy) await sleep(100);
+      }
       const { responded, offered, elapsed } = await openLoop(producer, Number(opt.rate), Number(opt.seconds));
       await sleep(3000);
       const starts = new Map(await worker.report());
