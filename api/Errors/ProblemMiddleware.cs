@@ -105,9 +105,11 @@ internal sealed class ProblemMiddleware(RequestDelegate next, ILogger<ProblemMid
     }
 
     // Connection failures (class 08), shutdowns and "too many connections" (57P01-57P03, 53300)
-    // mean the server cannot serve now. Other server errors are defects of this service.
+    // mean the server cannot serve now, and so does a database that does not exist or was dropped
+    // (3D000, 57P04), as while it is restored. Other server errors are defects of this service.
     private static bool IsUnavailable(PostgresException exception) =>
         exception.SqlState.StartsWith("08", StringComparison.Ordinal)
         || exception.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
-            or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections;
+            or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections
+            or PostgresErrorCodes.InvalidCatalogName or PostgresErrorCodes.DatabaseDropped;
 }

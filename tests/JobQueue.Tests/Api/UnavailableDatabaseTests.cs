@@ -2,6 +2,7 @@ using Alba;
 using JobQueue.Api;
 using JobQueue.Contracts;
 using Microsoft.AspNetCore.Hosting;
+using Npgsql;
 
 namespace JobQueue.Tests.Api;
 
@@ -71,5 +72,54 @@ public sealed class UnavailableDatabaseTests : IAsyncLifetime
         Assert.Contains(failures, message => message.StartsWith("Api:DefaultPageSize", StringComparison.Ordinal));
         Assert.Contains(failures, message => message.StartsWith("Api:MaxArgsBytes", StringComparison.Ordinal));
         Assert.Contains(failures, message => message.StartsWith("Api:MaxRequestBodyBytes", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>
+/// A host whose connection string names a database that does not exist on the test server, as
+/// after the database was dropped: PostgreSQL rejects each connection with 3D000.
+/// </summary>
+public sealed class MissingDatabaseTests : IAsyncLifetime
+{
+    private IAlbaHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        var server = Environment.GetEnvironmentVariable("JOBQUEUE_TEST_DATABASE")
+            ?? throw new InvalidOperationException("JOBQUEUE_TEST_DATABASE is not set. Run the tests with scripts/test.");
+        var missing = new NpgsqlConnectionStringBuilder(server) { Database = "jobqueue_missing_" + Guid.NewGuid().ToString("N")[..12] };
+        _host = await AlbaHost.For<Program>(builder =>
+        {
+            builder.UseSetting("ConnectionStrings:JobQueue", missing.ConnectionString);
+            builder.UseSetting("Database:MigrateOnStartup", "false");
+            builder.UseSetting("Api:Auth:Mode", "none");
+        });
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Theory]
+    [InlineData("GET", "/v1/jobs/1")]
+    [InlineData("POST", "/v1/jobs")]
+    public async Task Missing_database_gets_503(string method, string url)
+    {
+        var result = await _host.Scenario(s =>
+        {
+            if (method == "POST")
+            {
+                s.Post.Json(new { kind = "echo" }).ToUrl(url);
+            }
+            else
+            {
+                s.Get.Url(url);
+            }
+
+            s.StatusCodeShouldBe(503);
+            s.ContentTypeShouldBe("application/problem+json");
+        });
+
+        Assert.True(result.Context.Response.Headers.ContainsKey("Retry-After"));
+        var body = await result.ReadAsJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal(ProblemTypes.Unavailable, body.GetProperty("type").GetString());
     }
 }
