@@ -42,4 +42,30 @@ public sealed class MigratorTests : IAsyncLifetime
         Assert.Equal(Migrator.All.Count, applied.Sum());
         Assert.Equal(Migrator.LatestVersion, await migrators[0].ReadDatabaseVersionAsync(CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Gin_indexes_have_no_pending_list()
+    {
+        await new Migrator(_dataSource, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None);
+
+        await using var command = _dataSource.CreateCommand("""
+            SELECT index.relname, coalesce(index.reloptions, '{}')
+            FROM pg_index
+            JOIN pg_class AS index ON index.oid = pg_index.indexrelid
+            JOIN pg_am ON pg_am.oid = index.relam
+            WHERE pg_index.indrelid = 'jobqueue.jobs'::regclass AND pg_am.amname = 'gin'
+            ORDER BY index.relname
+            """);
+        var options = new Dictionary<string, string[]>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                options[reader.GetString(0)] = reader.GetFieldValue<string[]>(1);
+            }
+        }
+
+        Assert.Equal(["jobs_args", "jobs_tagged"], options.Keys);
+        Assert.All(options.Values, settings => Assert.Contains("fastupdate=off", settings));
+    }
 }
