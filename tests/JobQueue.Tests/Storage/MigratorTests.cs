@@ -44,7 +44,7 @@ public sealed class MigratorTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Gin_indexes_have_no_pending_list()
+    public async Task Gin_pending_lists_are_bounded()
     {
         await new Migrator(_dataSource, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None);
 
@@ -66,6 +66,6 @@ public sealed class MigratorTests : IAsyncLifetime
         }
 
         Assert.Equal(["jobs_args", "jobs_tagged"], options.Keys);
-        Assert.All(options.Values, settings => Assert.Contains("fastupdate=off", settings));
+        Assert.All(options.Values, settings => Assert.Contains("gin_pending_list_limit=512", settings));
     }
 }
