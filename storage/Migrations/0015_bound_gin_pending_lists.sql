@@ -2,9 +2,10 @@
 -- default of 4 MB. New entries go into the list, and the statement that pushes it past the limit
 -- merges all of it into the index first. Every state change writes an entry into jobs_args, so
 -- at 7,500 jobs/s with 4 MB an enqueue or a completion every 9 to 10 seconds took 150 to 250 ms
--- for that merge (auto_explain). With 512 kB, a 2-minute soak at 8,500 jobs/s had nothing slower
--- than 82 ms. Without a list (fastupdate off) nothing took 150 ms, but each entry then went into
--- the index on its own, and with 5 million finished jobs in the table the drain lost 15 to 20%.
+-- for that merge (auto_explain). With 512 kB, in a 2-minute soak at 8,500 jobs/s no enqueue
+-- or completion took over 82 ms. Without a list (fastupdate off) none took 150 ms, but each
+-- entry went into the index on its own, and with 5 million finished jobs in the table the drain
+-- lost 15 to 20%.
 -- Each statement locks its index exclusively, which waits for the statements that write jobs,
 -- for at most the migration's lock_timeout, and holds enqueues and claims back while it waits.
 
