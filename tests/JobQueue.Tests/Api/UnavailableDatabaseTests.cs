@@ -36,9 +36,16 @@ public sealed class UnavailableDatabaseTests : IAsyncLifetime
         {
             s.Get.Url(url);
             s.StatusCodeShouldBe(503);
-            s.ContentTypeShouldBe("application/problem+json");
         });
 
+        await AssertUnavailableAsync(result);
+    }
+
+    /// <summary>Checks a 503 problem response of type unavailable with a Retry-After header.</summary>
+    internal static async Task AssertUnavailableAsync(IScenarioResult result)
+    {
+        Assert.Equal(503, result.Context.Response.StatusCode);
+        Assert.Equal("application/problem+json", result.Context.Response.ContentType);
         Assert.True(result.Context.Response.Headers.ContainsKey("Retry-After"));
         var body = await result.ReadAsJsonAsync<System.Text.Json.JsonElement>();
         Assert.Equal(ProblemTypes.Unavailable, body.GetProperty("type").GetString());
@@ -115,11 +122,8 @@ public sealed class MissingDatabaseTests : IAsyncLifetime
             }
 
             s.StatusCodeShouldBe(503);
-            s.ContentTypeShouldBe("application/problem+json");
         });
 
-        Assert.True(result.Context.Response.Headers.ContainsKey("Retry-After"));
-        var body = await result.ReadAsJsonAsync<System.Text.Json.JsonElement>();
-        Assert.Equal(ProblemTypes.Unavailable, body.GetProperty("type").GetString());
+        await UnavailableDatabaseTests.AssertUnavailableAsync(result);
     }
 }
