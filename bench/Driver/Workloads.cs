@@ -98,12 +98,17 @@ internal sealed class Workloads(BenchOptions options, Database database, Service
     // finished rows took 64 ms of PostgreSQL's CPU per poll, against 14 ms over an empty table.
     private async Task<long> WaitForCompletedAfterAsync(long baseline, long count, DateTime deadline)
     {
+        await WaitUntilFinishedAsync(baseline, deadline);
+        return Math.Min(count, await CompletedAfterAsync(baseline));
+    }
+
+    // Waits until no job after the baseline is left to run, or the deadline passes.
+    private async Task WaitUntilFinishedAsync(long baseline, DateTime deadline)
+    {
         while (DateTime.UtcNow < deadline && await UnfinishedAfterAsync(baseline) > 0)
         {
             await Task.Delay(100);
         }
-
-        return Math.Min(count, await CompletedAfterAsync(baseline));
     }
 
     private Task<long> UnfinishedAfterAsync(long baseline) => database.ScalarAsync<long>(
@@ -149,15 +154,11 @@ internal sealed class Workloads(BenchOptions options, Database database, Service
         var warmup = options.Double("warmup", 0);
         if (warmup > 0)
         {
-            // The same rate first, not counted, until its jobs have run: the first jobs after a
+            // The same rate first, not counted, until its jobs have run. The first jobs after a
             // host starts run code for the first time (in .NET, code compiled on first use), and
             // every system gets the same warm-up.
             await OpenLoopAsync(load, "clock", rate, warmup);
-            var drainedBy = DateTime.UtcNow.AddSeconds(60);
-            while (await UnfinishedAfterAsync(0) > 0 && DateTime.UtcNow < drainedBy)
-            {
-                await Task.Delay(100);
-            }
+            await WaitUntilFinishedAsync(0, DateTime.UtcNow.AddSeconds(60));
         }
 
         var (responded, offered, elapsed) = await OpenLoopAsync(load, "clock", rate, seconds);

@@ -272,4 +272,3 @@ internal sealed class ServerProcess(Process process) : IDisposable
         process.Dispose();
     }
 }
-

@@ -21,8 +21,8 @@ const { values: opt } = parseArgs({
   },
 });
 const jobs = Number(opt.jobs), clients = Number(opt.clients), batch = Number(opt.batch);
-// Seconds of the same enqueue load before a single, bulk or latency measurement, so that it measures a
-// warmed-up process; every system gets the same.
+// Seconds of the same enqueue load before a single, bulk or latency measurement, so that it
+// measures a warmed-up process. Every system gets the same.
 const warmupMs = Number(opt.warmup) * 1000;
 const timeLimitMs = Number(opt["time-limit"]) * 1000;
 const fast = opt.config === "fast";

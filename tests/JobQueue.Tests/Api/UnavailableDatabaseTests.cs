@@ -1,6 +1,7 @@
 using Alba;
 using JobQueue.Api;
 using JobQueue.Contracts;
+using JobQueue.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Npgsql;
 
@@ -41,7 +42,7 @@ public sealed class UnavailableDatabaseTests : IAsyncLifetime
         await AssertUnavailableAsync(result);
     }
 
-    /// <summary>Checks a 503 problem response of type unavailable with a Retry-After header.</summary>
+    /// <summary>Asserts a 503 problem response of the unavailable type with a Retry-After header.</summary>
     internal static async Task AssertUnavailableAsync(IScenarioResult result)
     {
         Assert.Equal(503, result.Context.Response.StatusCode);
@@ -84,7 +85,7 @@ public sealed class UnavailableDatabaseTests : IAsyncLifetime
 
 /// <summary>
 /// A host whose connection string names a database that does not exist on the test server, as
-/// after the database was dropped: PostgreSQL rejects each connection with 3D000.
+/// after the database was dropped. PostgreSQL rejects each connection with 3D000.
 /// </summary>
 public sealed class MissingDatabaseTests : IAsyncLifetime
 {
@@ -92,9 +93,7 @@ public sealed class MissingDatabaseTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var server = Environment.GetEnvironmentVariable("JOBQUEUE_TEST_DATABASE")
-            ?? throw new InvalidOperationException("JOBQUEUE_TEST_DATABASE is not set. Run the tests with scripts/test.");
-        var missing = new NpgsqlConnectionStringBuilder(server) { Database = "jobqueue_missing_" + Guid.NewGuid().ToString("N")[..12] };
+        var missing = new NpgsqlConnectionStringBuilder(TestDatabase.ServerConnectionString()) { Database = "jobqueue_missing_" + Guid.NewGuid().ToString("N")[..12] };
         _host = await AlbaHost.For<Program>(builder =>
         {
             builder.UseSetting("ConnectionStrings:JobQueue", missing.ConnectionString);

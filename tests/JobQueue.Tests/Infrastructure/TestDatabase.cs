@@ -17,12 +17,16 @@ public sealed class TestDatabase : IAsyncLifetime
 
     public TestDatabase()
     {
-        _adminConnectionString = Environment.GetEnvironmentVariable(AdminVariable)
-            ?? throw new InvalidOperationException(
-                $"{AdminVariable} is not set. Run the tests with scripts/test, which starts PostgreSQL and sets it.");
+        _adminConnectionString = ServerConnectionString();
         Name = "jobqueue_test_" + Guid.NewGuid().ToString("N")[..12];
         ConnectionString = new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = Name }.ConnectionString;
     }
+
+    /// <summary>The connection string of the test server's admin database, from <c>JOBQUEUE_TEST_DATABASE</c>.</summary>
+    public static string ServerConnectionString() =>
+        Environment.GetEnvironmentVariable(AdminVariable)
+        ?? throw new InvalidOperationException(
+            $"{AdminVariable} is not set. Run the tests with scripts/test, which starts PostgreSQL and sets it.");
 
     public string Name { get; }
 

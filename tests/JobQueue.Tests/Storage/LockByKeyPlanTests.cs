@@ -33,8 +33,8 @@ public sealed class LockByKeyPlanTests(TestDatabase database) : IClassFixture<Te
         Assert.Equal(["jobs_pkey"], indexes);
     }
 
-    // In a transaction that is rolled back: 3,000 finished jobs, statistics, 1,000 of them started,
-    // then the plan of the statement for 500 of the started ones.
+    // Returns the indexes that the statement's plan reads for 500 of 1,000 started jobs, with
+    // statistics taken while all 3,000 jobs were finished. Runs in a transaction that is rolled back.
     private async Task<string[]> IndexesReadAsync(string statement, Func<long[], object[]> parameters)
     {
         await using var connection = await database.DataSource.OpenConnectionAsync();
@@ -74,7 +74,8 @@ public sealed class LockByKeyPlanTests(TestDatabase database) : IClassFixture<Te
         return IndexesOnJobs(plan);
     }
 
-    // The distinct indexes that the plan's scans of jobqueue.jobs read; a scan without one by its node type.
+    // Returns the distinct indexes that the plan's scans of jobqueue.jobs read, or the node type of a
+    // scan that reads none.
     private static string[] IndexesOnJobs(JsonElement node)
     {
         var found = new SortedSet<string>(StringComparer.Ordinal);

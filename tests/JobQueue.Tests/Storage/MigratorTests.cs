@@ -8,8 +8,7 @@ namespace JobQueue.Tests.Storage;
 /// <summary>Migrations against an empty database of its own, as hosts starting together meet it.</summary>
 public sealed class MigratorTests : IAsyncLifetime
 {
-    private readonly string _admin = Environment.GetEnvironmentVariable("JOBQUEUE_TEST_DATABASE")
-        ?? throw new InvalidOperationException("JOBQUEUE_TEST_DATABASE is not set. Run the tests with scripts/test.");
+    private readonly string _admin = TestDatabase.ServerConnectionString();
     private readonly string _name = "jobqueue_migrate_" + Guid.NewGuid().ToString("N")[..12];
     private NpgsqlDataSource _dataSource = null!;
 
