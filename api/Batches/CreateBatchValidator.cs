@@ -20,9 +20,9 @@ public sealed class CreateBatchValidator : Validator<CreateBatchRequest>
             .Must(jobs => jobs.Count <= CreateBatchRequest.MaxJobs)
             .WithMessage($"jobs may hold at most {CreateBatchRequest.MaxJobs} jobs; split the work into several batches.");
 
-        RuleForEach(batch => batch.Jobs)
-            .NotNull().WithMessage("A job must be an object, not null.")
-            .SetValidator(new JobRequestRules(options, () => Resolve<IOptions<ApiOptions>>().Value.UrlPolicy))
+        var rules = new JobRequestRules(options, () => Resolve<IOptions<ApiOptions>>().Value.UrlPolicy);
+        RuleFor(batch => batch.Jobs)
+            .Custom(rules.ValidateEach)
             .When(batch => batch.Jobs.Count <= CreateBatchRequest.MaxJobs);
 
         RuleForEach(batch => batch.Jobs)
@@ -44,7 +44,7 @@ public sealed class CreateBatchValidator : Validator<CreateBatchRequest>
             .WithMessage($"callback_url must be an absolute http or https URL of at most {MaxCallbackUrlLength} characters.");
 
         RuleFor(batch => batch.Callback!)
-            .SetValidator(new JobRequestRules(options, () => Resolve<IOptions<ApiOptions>>().Value.UrlPolicy))
+            .SetValidator(rules)
             .When(batch => batch.Callback is not null);
 
         RuleFor(batch => batch.Callback!.RunAt)

@@ -15,9 +15,9 @@ public sealed class EnqueueBatchValidator : Validator<EnqueueBatchRequest>
             .Must(jobs => jobs.Count <= EnqueueBatchRequest.MaxJobs)
             .WithMessage($"jobs may hold at most {EnqueueBatchRequest.MaxJobs} jobs; split the batch.");
 
-        RuleForEach(batch => batch.Jobs)
-            .NotNull().WithMessage("A job must be an object, not null.")
-            .SetValidator(new JobRequestRules(options, () => Resolve<IOptions<ApiOptions>>().Value.UrlPolicy))
+        var rules = new JobRequestRules(options, () => Resolve<IOptions<ApiOptions>>().Value.UrlPolicy);
+        RuleFor(batch => batch.Jobs)
+            .Custom(rules.ValidateEach)
             .When(batch => batch.Jobs.Count <= EnqueueBatchRequest.MaxJobs);
     }
 }
