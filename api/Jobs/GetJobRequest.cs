@@ -45,7 +45,8 @@ public sealed partial class GetJobValidator : Validator<GetJobRequest>
         return wait <= MaxWait;
     }
 
-    // At most 9 digits, so the number always fits a long before the range check.
-    [GeneratedRegex("^(?<amount>[0-9]{1,9})(?<unit>s|ms)?$", RegexOptions.CultureInvariant)]
+    // At most 9 digits, so the number always fits a long before the range check. \z rather
+    // than $, which in .NET also matches before a final line feed.
+    [GeneratedRegex("^(?<amount>[0-9]{1,9})(?<unit>s|ms)?\\z", RegexOptions.CultureInvariant)]
     private static partial Regex WaitPattern();
 }

@@ -61,6 +61,10 @@ public sealed class JobRequestRules : AbstractValidator<EnqueueJobRequest>
         RuleFor(job => job.Queue!)
             .Length(1, MaxQueueLength).WithMessage($"queue must be 1 to {MaxQueueLength} characters.")
             .Matches("^[A-Za-z0-9._-]*$").WithMessage("queue may contain only letters A-Z and a-z, digits and . _ -")
+            // .NET's $ also matches before a final line feed, which the pattern's readers in
+            // other languages do not expect, so "q\n" is rejected here.
+            .Must(queue => !queue.Contains('\n', StringComparison.Ordinal))
+            .WithMessage("queue may contain only letters A-Z and a-z, digits and . _ -")
             .When(job => job.Queue is not null);
 
         RuleFor(job => job.Priority)

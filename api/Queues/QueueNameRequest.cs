@@ -18,6 +18,9 @@ public sealed class QueueNameValidator : Validator<QueueNameRequest>
             .NotEmpty().WithMessage("name is required.")
             .MaximumLength(128).WithMessage("name must be at most 128 characters.")
             .Matches("^[A-Za-z0-9._-]*$").WithMessage("name may contain only letters A-Z and a-z, digits and . _ -")
+            // .NET's $ also matches before a final line feed, so "q\n" is rejected here.
+            .Must(name => !name.Contains('\n', StringComparison.Ordinal))
+            .WithMessage("name may contain only letters A-Z and a-z, digits and . _ -")
             .OverridePropertyName("name");
     }
 }

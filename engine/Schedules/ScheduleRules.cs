@@ -239,12 +239,13 @@ public static partial class ScheduleRules
         return failures;
     }
 
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$")]
+    // \z rather than $, which in .NET also matches before a final line feed.
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,100}\\z")]
     private static partial Regex NamePattern();
 
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,128}$")]
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,128}\\z")]
     private static partial Regex QueuePattern();
 
-    [GeneratedRegex("^[A-Za-z0-9_+/-]+$")]
+    [GeneratedRegex("^[A-Za-z0-9_+/-]+\\z")]
     private static partial Regex TimeZonePattern();
 }

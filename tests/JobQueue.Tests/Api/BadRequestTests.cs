@@ -65,6 +65,7 @@ public sealed class BadRequestTests(ApiHost api)
         Malformed("kind_lone_surrogate", """{"kind": "a\ud800"}""", "kind"),
         Invalid("queue_bad_characters", """{"kind": "a", "queue": "a b"}""", "queue"),
         Invalid("queue_empty", """{"kind": "a", "queue": ""}""", "queue"),
+        Invalid("queue_final_line_feed", """{"kind": "a", "queue": "q\n"}""", "queue"),
         Invalid("queue_too_long", $$"""{"kind": "a", "queue": "{{new string('q', 129)}}"}""", "queue"),
         Invalid("priority_above_smallint", """{"kind": "a", "priority": 32768}""", "priority"),
         Invalid("priority_below_smallint", """{"kind": "a", "priority": -32769}""", "priority"),

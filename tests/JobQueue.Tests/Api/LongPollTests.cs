@@ -59,6 +59,7 @@ public sealed class LongPollTests(ApiHost api)
     [InlineData("1m")]
     [InlineData("1.5s")]
     [InlineData("99999999999999999999")]
+    [InlineData("5s\n")]
     public async Task Invalid_wait_is_400_naming_wait(string wait)
     {
         var job = await api.EnqueueAsync("""{"kind": "noop", "delay_seconds": 3600}""");

@@ -47,6 +47,7 @@ public sealed class QueueAndProcessTests(ApiHost api)
     [Theory]
     [InlineData("/v1/queues/a%20b/pause")]
     [InlineData("/v1/queues/a:b/resume")]
+    [InlineData("/v1/queues/q%0A/pause")]
     public async Task Invalid_queue_name_is_rejected(string url)
     {
         var response = await api.SendAsync(HttpMethod.Post, url);

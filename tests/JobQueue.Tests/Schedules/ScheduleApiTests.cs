@@ -202,6 +202,7 @@ public sealed class ScheduleApiTests(ApiHost api)
         Invalid("job_missing", """{"cron": "* * * * *"}""", "job"),
         Invalid("job_kind_empty", """{"cron": "* * * * *", "job": {"kind": ""}}""", "job.kind"),
         Invalid("job_queue_invalid", """{"cron": "* * * * *", "job": {"kind": "a", "queue": "a b"}}""", "job.queue"),
+        Invalid("job_queue_final_line_feed", """{"cron": "* * * * *", "job": {"kind": "a", "queue": "q\n"}}""", "job.queue"),
         Invalid("job_priority_range", """{"cron": "* * * * *", "job": {"kind": "a", "priority": 40000}}""", "job.priority"),
         Invalid("job_max_attempts_zero", """{"cron": "* * * * *", "job": {"kind": "a", "max_attempts": 0}}""", "job.max_attempts"),
         Invalid("job_timeout_negative", """{"cron": "* * * * *", "job": {"kind": "a", "timeout_seconds": -1}}""", "job.timeout_seconds"),
