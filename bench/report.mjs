@@ -177,7 +177,7 @@ fs.writeFileSync(page, text);
 
 // A measurement that produced nothing means the harness is broken; a slow one is only reported.
 // A latency run whose jobs were offered but none started in time (pg-boss's default
-// configuration takes one job per 2-second poll) is slow, and its row says so.
+// configuration takes one job per 2-second poll) is slow, and its row shows that.
 const broken = records.filter((r) => r.runs.some((x) => (x.value !== undefined && !(x.value > 0))
   || (typeof x.samples === "number" && !(x.samples > 0) && !(x.not_started > 0))
   || (Array.isArray(x.samples) && x.samples.length === 0)));
