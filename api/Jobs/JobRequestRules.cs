@@ -32,6 +32,8 @@ public sealed class JobRequestRules : AbstractValidator<EnqueueJobRequest>
     /// <summary>Longest uniqueness period: 365 days, in seconds.</summary>
     public const double MaxUniquePeriodSeconds = 31_536_000;
 
+    private const string QueueCharactersMessage = "queue may contain only letters A-Z and a-z, digits and . _ -";
+
     private readonly int _maxArgsBytes;
 
     private static bool IsValidLimitKey(string? key) =>
@@ -60,11 +62,11 @@ public sealed class JobRequestRules : AbstractValidator<EnqueueJobRequest>
 
         RuleFor(job => job.Queue!)
             .Length(1, MaxQueueLength).WithMessage($"queue must be 1 to {MaxQueueLength} characters.")
-            .Matches("^[A-Za-z0-9._-]*$").WithMessage("queue may contain only letters A-Z and a-z, digits and . _ -")
-            // .NET's $ also matches before a final line feed, which the pattern's readers in
-            // other languages do not expect, so "q\n" is rejected here.
+            .Matches("^[A-Za-z0-9._-]*$").WithMessage(QueueCharactersMessage)
+            // .NET's $ also matches before a final line feed. The pattern in openapi.yaml follows
+            // ECMAScript, where it does not, so "q\n" is rejected here.
             .Must(queue => !queue.Contains('\n', StringComparison.Ordinal))
-            .WithMessage("queue may contain only letters A-Z and a-z, digits and . _ -")
+            .WithMessage(QueueCharactersMessage)
             .When(job => job.Queue is not null);
 
         RuleFor(job => job.Priority)
@@ -197,15 +199,16 @@ public sealed class JobRequestRules : AbstractValidator<EnqueueJobRequest>
     {
         for (var i = 0; i < jobs.Count; i++)
         {
-            var prefix = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{context.PropertyPath}[{i}]");
-            if (jobs[i] is not { } job)
+            var job = jobs[i];
+            if (job is not null && PassesPlainly(job))
             {
-                context.AddFailure(prefix, "A job must be an object, not null.");
                 continue;
             }
 
-            if (PassesPlainly(job))
+            var prefix = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{context.PropertyPath}[{i}]");
+            if (job is null)
             {
+                context.AddFailure(prefix, "A job must be an object, not null.");
                 continue;
             }
 

@@ -12,15 +12,18 @@ public sealed class QueueNameRequest
 
 public sealed class QueueNameValidator : Validator<QueueNameRequest>
 {
+    private const string CharactersMessage = "name may contain only letters A-Z and a-z, digits and . _ -";
+
     public QueueNameValidator()
     {
         RuleFor(r => r.Name)
             .NotEmpty().WithMessage("name is required.")
             .MaximumLength(128).WithMessage("name must be at most 128 characters.")
-            .Matches("^[A-Za-z0-9._-]*$").WithMessage("name may contain only letters A-Z and a-z, digits and . _ -")
-            // .NET's $ also matches before a final line feed, so "q\n" is rejected here.
+            .Matches("^[A-Za-z0-9._-]*$").WithMessage(CharactersMessage)
+            // .NET's $ also matches before a final line feed. The pattern in openapi.yaml follows
+            // ECMAScript, where it does not, so "q\n" is rejected here.
             .Must(name => !name.Contains('\n', StringComparison.Ordinal))
-            .WithMessage("name may contain only letters A-Z and a-z, digits and . _ -")
+            .WithMessage(CharactersMessage)
             .OverridePropertyName("name");
     }
 }

@@ -92,11 +92,11 @@ internal sealed class Workloads(BenchOptions options, Database database, Service
     }
 
     // Waits until no job after the baseline is left to run, then counts the completed ones. The
-    // poll asks whether any unfinished job is left, which reads one entry of the (state, id)
+    // poll checks whether any unfinished job is left, which reads one entry of the (state, id)
     // index, so the finished jobs of the history workload cost it nothing. Counting them instead
     // read every completed row ten times a second (64 ms of PostgreSQL's CPU per poll over 5
-    // million rows), and counting the unfinished ones took 38 ms per poll at the start of a
-    // 100,000-job drain: 2.9 s of PostgreSQL's time over an 11 s webhook drain.
+    // million rows). Counting the unfinished ones took 38 ms per poll at the start of a
+    // 100,000-job drain, 2.9 s of PostgreSQL's time over an 11 s webhook drain.
     private async Task<long> WaitForCompletedAfterAsync(long baseline, long count, DateTime deadline)
     {
         await WaitUntilFinishedAsync(baseline, deadline);

@@ -209,7 +209,7 @@ async function main() {
       await closedLoop(4, Math.ceil(jobs / 1000), nowMs() + 300000, (i) => producer.many(i * 1000, Math.min(1000, jobs - i * 1000)));
       const worker = startWorker();
       await worker.ready;
-      // The poll asks whether any job is left, which stops at the first one; counting the jobs
+      // The poll checks whether any job is left, which stops at the first one. Counting the jobs
       // left at every poll cost the database more than the drain's own statements at its start.
       let end = nowMs();
       while (nowMs() < deadline) {

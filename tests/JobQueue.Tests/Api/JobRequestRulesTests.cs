@@ -72,7 +72,7 @@ public sealed class JobRequestRulesTests
             }
         }
 
-        // Both outcomes occur, so the check above compared something.
+        // Both kinds of job occur, so the loop checked plain passes and met rejected jobs.
         Assert.InRange(plain, 100, 19_900);
         Assert.InRange(rejected, 100, 19_900);
     }
