@@ -27,6 +27,7 @@ public static class EngineServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<NotificationListener>());
         services.TryAddSingleton<WorkerService>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerService>());
+        services.AddHostedService<IndexRebuildService>();
         services.AddJobQueueScheduler(configuration);
 
         // The host must wait for the drain: the shutdown timeout, a grace period for the stop

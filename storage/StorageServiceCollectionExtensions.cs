@@ -66,6 +66,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<ApiKeyStore>();
         services.TryAddSingleton<AuditStore>();
         services.TryAddSingleton<WebhookEndpointStore>();
+        services.TryAddSingleton<IndexRebuildStore>();
         return services;
     }
 

@@ -17,6 +17,8 @@ public sealed class WorkerOptions
     public static readonly TimeSpan DefaultHeartbeatInterval = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan DefaultPriorityAgeing = TimeSpan.FromMinutes(1);
     public static readonly TimeSpan DefaultRetentionInterval = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan DefaultIndexCheckInterval = TimeSpan.FromMinutes(1);
+    public const long DefaultIndexRebuildMinimumBytes = 64L * 1024 * 1024;
 
     /// <summary>
     /// Pools in GoodJob's syntax, for example <c>mice:2;elephants:1</c> or <c>*:10</c>; see
@@ -82,6 +84,16 @@ public sealed class WorkerOptions
     /// <summary>How often the worker deletes expired finished jobs. Default 1 minute.</summary>
     public TimeSpan RetentionInterval { get; set; } = DefaultRetentionInterval;
 
+    /// <summary>
+    /// How often the worker checks the GIN indexes on the jobs' arguments and tags, and rebuilds
+    /// those that have grown to more than twice what their rows need (see
+    /// <c>IndexRebuildStore</c>). Zero turns the checks off. Default 1 minute.
+    /// </summary>
+    public TimeSpan IndexCheckInterval { get; set; } = DefaultIndexCheckInterval;
+
+    /// <summary>Size in bytes below which those indexes are never rebuilt. Default 64 MiB.</summary>
+    public long IndexRebuildMinimumBytes { get; set; } = DefaultIndexRebuildMinimumBytes;
+
     /// <summary>Returns the first invalid setting as a message, or null when all are valid.</summary>
     public string? Validate()
     {
@@ -122,6 +134,12 @@ public sealed class WorkerOptions
         if (RetentionInterval <= TimeSpan.Zero)
         {
             return $"Worker:RetentionInterval must be positive; it is {RetentionInterval}.";
+        }
+
+        if (IndexCheckInterval < TimeSpan.Zero || IndexRebuildMinimumBytes < 0)
+        {
+            return "Worker:IndexCheckInterval and Worker:IndexRebuildMinimumBytes must not be negative; " +
+                "an interval of zero turns the index checks off.";
         }
 
         if (PriorityAgeing < TimeSpan.Zero)
