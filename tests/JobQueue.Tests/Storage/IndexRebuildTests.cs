@@ -4,8 +4,8 @@ using Npgsql;
 
 namespace JobQueue.Tests.Storage;
 
-// Each test gets a database of its own, because a rebuild depends on the sizes and the
-// recorded rebuilds of the whole jobs table.
+// Each test gets a database of its own, because a rebuild depends on the index sizes
+// recorded for the whole jobs table.
 public sealed class IndexRebuildTests
 {
     // Enqueues jobs whose args and tags carry a new id each, as order ids do, then deletes them
@@ -24,18 +24,24 @@ public sealed class IndexRebuildTests
     private static Task<long> SizeAsync(TestDatabase database, string index) =>
         database.ScalarAsync<long>("SELECT pg_relation_size(to_regclass('jobqueue.' || $1))", index);
 
-    private static async Task<TestDatabase> CreateDatabaseAsync()
+    private static async Task InFreshDatabaseAsync(Func<TestDatabase, Task> test)
     {
         var database = new TestDatabase();
         await database.InitializeAsync();
-        return database;
+        try
+        {
+            await test(database);
+        }
+        finally
+        {
+            await database.DisposeAsync();
+        }
     }
 
     [Fact]
     public async Task Grown_gin_indexes_are_rebuilt_and_their_sizes_recorded()
     {
-        var database = await CreateDatabaseAsync();
-        try
+        await InFreshDatabaseAsync(async database =>
         {
             var store = new IndexRebuildStore(database.DataSource, TimeProvider.System);
             Assert.Empty(await store.RebuildGrownAsync(0, CancellationToken.None));
@@ -62,7 +68,7 @@ public sealed class IndexRebuildTests
                 SELECT count(*) FROM pg_index WHERE indrelid = 'jobqueue.jobs'::regclass AND NOT indisvalid
                 """));
 
-            // The rebuilt index keeps its storage settings and still answers argument searches.
+            // The rebuilt index keeps its storage settings and still finds jobs by argument.
             Assert.Equal("gin_pending_list_limit=512", await database.ScalarAsync<string>(
                 "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = 'jobqueue.jobs_args'::regclass"));
             await database.ExecuteAsync("""
@@ -79,18 +85,13 @@ public sealed class IndexRebuildTests
             await ChurnAsync(database, 100_000, 40_000);
             var again = await store.RebuildGrownAsync(0, CancellationToken.None);
             Assert.Contains(again, r => r.Index == "jobs_args" && r.SizeAfter < r.SizeBefore / 4);
-        }
-        finally
-        {
-            await database.DisposeAsync();
-        }
+        });
     }
 
     [Fact]
     public async Task Index_seen_for_the_first_time_is_measured_not_rebuilt()
     {
-        var database = await CreateDatabaseAsync();
-        try
+        await InFreshDatabaseAsync(async database =>
         {
             await ChurnAsync(database, 1, 40_000);
             var grown = await SizeAsync(database, "jobs_args");
@@ -102,18 +103,13 @@ public sealed class IndexRebuildTests
             Assert.Equal(grown, await database.ScalarAsync<long>(
                 "SELECT size_bytes FROM jobqueue.index_sizes WHERE index_name = 'jobs_args' AND NOT rebuilt"));
             Assert.Empty(await store.RebuildGrownAsync(0, CancellationToken.None));
-        }
-        finally
-        {
-            await database.DisposeAsync();
-        }
+        });
     }
 
     [Fact]
     public async Task Leftover_of_an_interrupted_rebuild_is_dropped()
     {
-        var database = await CreateDatabaseAsync();
-        try
+        await InFreshDatabaseAsync(async database =>
         {
             // A CREATE INDEX CONCURRENTLY that fails leaves an invalid index behind, as a
             // REINDEX CONCURRENTLY stopped halfway leaves its copy.
@@ -133,18 +129,13 @@ public sealed class IndexRebuildTests
                 "SELECT count(*) FROM pg_class WHERE relname = 'jobs_args_ccnew'"));
             Assert.True(await database.ScalarAsync<bool>(
                 "SELECT indisvalid FROM pg_index WHERE indexrelid = 'jobqueue.jobs_args'::regclass"));
-        }
-        finally
-        {
-            await database.DisposeAsync();
-        }
+        });
     }
 
     [Fact]
     public async Task Only_the_holder_of_the_lock_rebuilds()
     {
-        var database = await CreateDatabaseAsync();
-        try
+        await InFreshDatabaseAsync(async database =>
         {
             var store = new IndexRebuildStore(database.DataSource, TimeProvider.System);
             await using (var other = await database.DataSource.OpenConnectionAsync())
@@ -163,18 +154,13 @@ public sealed class IndexRebuildTests
 
             Assert.Empty(await store.RebuildGrownAsync(0, CancellationToken.None));
             Assert.Equal(2L, await database.ScalarAsync<long>("SELECT count(*) FROM jobqueue.index_sizes"));
-        }
-        finally
-        {
-            await database.DisposeAsync();
-        }
+        });
     }
 
     [Fact]
     public async Task Worker_checks_the_indexes_at_its_interval()
     {
-        var database = await CreateDatabaseAsync();
-        try
+        await InFreshDatabaseAsync(async database =>
         {
             using var worker = await WorkerHost.StartAsync(database, new Dictionary<string, string?>
             {
@@ -190,10 +176,6 @@ public sealed class IndexRebuildTests
 
             await worker.StopAsync();
             Assert.Equal(2L, recorded);
-        }
-        finally
-        {
-            await database.DisposeAsync();
-        }
+        });
     }
 }
