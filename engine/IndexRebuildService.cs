@@ -10,7 +10,7 @@ namespace JobQueue.Engine;
 /// <summary>
 /// Every <see cref="WorkerOptions.IndexCheckInterval"/>, first one interval after start, rebuilds
 /// the GIN indexes of the jobs table that have grown well past what their rows need (see
-/// <see cref="IndexRebuildStore"/>). Every worker checks; one at a time rebuilds.
+/// <see cref="IndexRebuildStore"/>). Every worker checks, and one at a time rebuilds.
 /// </summary>
 public sealed partial class IndexRebuildService(
     IndexRebuildStore store,

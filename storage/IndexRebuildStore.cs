@@ -16,13 +16,13 @@ public sealed record IndexRebuild(string Index, long SizeBefore, long SizeAfter,
 /// <remarks>
 /// An index is rebuilt when it is at least the given minimum size and more than
 /// <see cref="GrowthFactor"/> times its recorded size, scaled by how the table's row count
-/// changed since. The recorded size is the index's size after its last rebuild, or when it was
-/// first checked: the first check only records, so that an upgrade does not start with a rebuild
-/// of every large index. <c>REINDEX INDEX CONCURRENTLY</c> lets
-/// enqueues, claims and completions go on. A rebuild that was interrupted leaves an invalid copy
-/// named <c>*_ccnew</c> or <c>*_ccold</c>, which takes every write the table gets; the next check
-/// drops it first. A session advisory lock lets one process rebuild at a time, so this store
-/// uses the session data source, which reaches PostgreSQL without a transaction-mode pooler.
+/// changed since. The recorded size is the index's size after its last rebuild, or at its first
+/// check. The first check only records, so that an upgrade does not start with a rebuild of every
+/// large index. <c>REINDEX INDEX CONCURRENTLY</c> lets enqueues, claims and completions go on. A
+/// rebuild that was interrupted leaves an invalid copy named <c>*_ccnew</c> or <c>*_ccold</c>,
+/// which takes every write the table gets, so the next check drops it first. A session advisory
+/// lock lets one process rebuild at a time. This store therefore uses the session data source,
+/// which reaches PostgreSQL without a transaction-mode pooler.
 /// </remarks>
 public sealed class IndexRebuildStore(
     [FromKeyedServices(StorageServiceCollectionExtensions.SessionDataSourceKey)] NpgsqlDataSource dataSource,
@@ -43,7 +43,7 @@ public sealed class IndexRebuildStore(
 
     // The jobs table's row count: the larger of the planner's estimate, which only VACUUM and
     // ANALYZE update, and the statistics' live-row count, which follows every write. A minute
-    // after a soak started, the planner's estimate still said 29,056 rows for 380,000.
+    // after a soak started, the planner's estimate still showed 29,056 rows for 380,000.
     private const string JobRows = """
         (SELECT greatest(c.reltuples, s.n_live_tup, 0)::bigint
          FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
@@ -86,13 +86,9 @@ public sealed class IndexRebuildStore(
     public async Task<IReadOnlyList<IndexRebuild>> RebuildGrownAsync(long minimumBytes, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection))
+        if (!await SessionLock.TryAcquireAsync(connection, LockKey, cancellationToken))
         {
-            tryLock.Parameters.Add(new NpgsqlParameter<long> { TypedValue = LockKey });
-            if (await tryLock.ExecuteScalarAsync(cancellationToken) is not true)
-            {
-                return [];
-            }
+            return [];
         }
 
         try
@@ -101,11 +97,11 @@ public sealed class IndexRebuildStore(
             var rebuilds = new List<IndexRebuild>();
             foreach (var index in await ReadSizesAsync(connection, cancellationToken))
             {
-                if (index.RecordedSize is null)
+                if (index.Recorded is null)
                 {
                     await RecordSizeAsync(connection, index.Name, rebuilt: false, cancellationToken);
                 }
-                else if (index.IsGrown(minimumBytes))
+                else if (index.HasOutgrown(minimumBytes))
                 {
                     rebuilds.Add(await RebuildAsync(connection, index, cancellationToken));
                 }
@@ -115,10 +111,7 @@ public sealed class IndexRebuildStore(
         }
         finally
         {
-            // A pooled connection stays open on the server, so the lock is released explicitly.
-            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
-            unlock.Parameters.Add(new NpgsqlParameter<long> { TypedValue = LockKey });
-            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+            await SessionLock.ReleaseAsync(connection, LockKey);
         }
     }
 
@@ -137,7 +130,7 @@ public sealed class IndexRebuildStore(
 
         foreach (var name in leftovers)
         {
-            // The name matched the pattern above, so it holds only letters, digits and underscores.
+            // The name matched the pattern above, so it contains only letters, digits and underscores.
             await using var drop = new NpgsqlCommand($"DROP INDEX CONCURRENTLY IF EXISTS jobqueue.{name}", connection)
             {
                 CommandTimeout = 0,
@@ -154,12 +147,8 @@ public sealed class IndexRebuildStore(
         var sizes = new List<IndexSize>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            sizes.Add(new IndexSize(
-                reader.GetString(0),
-                reader.GetInt64(1),
-                reader.GetInt64(2),
-                reader.IsDBNull(3) ? null : reader.GetInt64(3),
-                reader.IsDBNull(4) ? null : reader.GetInt64(4)));
+            var recorded = reader.IsDBNull(3) ? null : new RecordedSize(reader.GetInt64(3), reader.GetInt64(4));
+            sizes.Add(new IndexSize(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), recorded));
         }
 
         return sizes;
@@ -188,12 +177,22 @@ public sealed class IndexRebuildStore(
         return (long)(await record.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    private sealed record IndexSize(string Name, long Size, long Rows, long? RecordedSize, long? RecordedRows)
+    /// <summary>An index's size in bytes and the jobs table's row count, as recorded in <c>jobqueue.index_sizes</c>.</summary>
+    private sealed record RecordedSize(long Size, long Rows);
+
+    /// <summary>An index's size in bytes now, the table's row count now, and the recorded size, if any.</summary>
+    private sealed record IndexSize(string Name, long Size, long Rows, RecordedSize? Recorded)
     {
-        public bool IsGrown(long minimumBytes)
+        /// <summary>Returns whether the index has reached the minimum and outgrown its recorded size, scaled by the rows.</summary>
+        public bool HasOutgrown(long minimumBytes)
         {
-            var expected = (RecordedSize ?? 0) * Math.Max(Rows, RowFloor) / Math.Max(RecordedRows ?? 0, RowFloor);
-            return Size >= minimumBytes && Size > GrowthFactor * expected;
+            if (Recorded is not { } recorded || Size < minimumBytes)
+            {
+                return false;
+            }
+
+            var expected = recorded.Size * Math.Max(Rows, RowFloor) / Math.Max(recorded.Rows, RowFloor);
+            return Size > GrowthFactor * expected;
         }
     }
 }

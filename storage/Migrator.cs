@@ -66,11 +66,7 @@ public sealed partial class Migrator(
         }
         finally
         {
-            // Closing the connection would release the lock too, but a pooled connection is
-            // not closed on the server, so the lock is released explicitly.
-            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
-            unlock.Parameters.Add(new NpgsqlParameter<long> { TypedValue = MigrationLockKey });
-            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+            await SessionLock.ReleaseAsync(connection, MigrationLockKey);
         }
     }
 
@@ -81,9 +77,7 @@ public sealed partial class Migrator(
     {
         while (true)
         {
-            await using var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection);
-            tryLock.Parameters.Add(new NpgsqlParameter<long> { TypedValue = MigrationLockKey });
-            if (await tryLock.ExecuteScalarAsync(cancellationToken) is true)
+            if (await SessionLock.TryAcquireAsync(connection, MigrationLockKey, cancellationToken))
             {
                 return;
             }

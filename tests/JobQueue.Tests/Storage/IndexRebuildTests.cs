@@ -39,7 +39,7 @@ public sealed class IndexRebuildTests
     }
 
     [Fact]
-    public async Task Grown_gin_indexes_are_rebuilt_and_their_sizes_recorded()
+    public async Task Grown_indexes_are_rebuilt_and_recorded()
     {
         await InFreshDatabaseAsync(async database =>
         {
@@ -89,7 +89,7 @@ public sealed class IndexRebuildTests
     }
 
     [Fact]
-    public async Task Index_seen_for_the_first_time_is_measured_not_rebuilt()
+    public async Task First_check_only_records_sizes()
     {
         await InFreshDatabaseAsync(async database =>
         {
